@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything stemdex needs on a fresh Debian machine, from the npm registry and Debian's
+# apt repositories only, then builds the TypeScript and the native training kernels.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# onnxruntime-node's own installer would fetch CUDA binaries from outside the npm registry; .npmrc
+# skips it and the bundled CPU binaries are used.
+export ONNXRUNTIME_NODE_INSTALL=skip
+npm ci --no-audit --no-fund
+npm run build
+if [ -f training/native/binding.gyp ]; then npm run build:native; fi
