@@ -5,7 +5,16 @@
  * `predictor.onnx`, it is copied into `models/manifest.json` at export time, and the
  * service refuses a model whose manifest lists a different vocabulary.
  */
-export const INSTRUMENTS = ['drums', 'bass', 'vocals', 'piano', 'guitar', 'strings', 'synth', 'other'] as const;
+export const INSTRUMENTS = [
+  'drums',
+  'bass',
+  'vocals',
+  'piano',
+  'guitar',
+  'strings',
+  'synth',
+  'other',
+] as const;
 
 export type Instrument = (typeof INSTRUMENTS)[number];
 
