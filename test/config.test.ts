@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CONFIG_VARIABLES,
+  ConfigError,
+  configTable,
+  loadConfig,
+  unknownConfigVariables,
+} from '../src/config.js';
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      modelDir: 'models',
+      dataDir: 'data',
+      store: 'local',
+      executionProviders: ['cuda', 'cpu'],
+      interOpThreads: 1,
+      batchMaxSize: 16,
+      batchMaxWaitMs: 5,
+      queueMax: 256,
+      chunkHopSeconds: 4,
+      apiKeys: [],
+      ingestRoot: null,
+      logLevel: 'info',
+    });
+    expect(config.intraOpThreads).toBeGreaterThanOrEqual(1);
+    expect(config.audioWorkers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('parses numbers, lists and enums from their string form', () => {
+    const config = loadConfig({
+      STEMDEX_PORT: '9000',
+      STEMDEX_EXECUTION_PROVIDERS: ' cpu ',
+      STEMDEX_API_KEYS: 'key-aaaaaaaaaaaaaaaa, key-bbbbbbbbbbbbbbbb',
+      STEMDEX_BATCH_MAX_WAIT_MS: '2.5',
+      STEMDEX_LOG_LEVEL: 'DEBUG',
+      STEMDEX_INGEST_ROOT: '/srv/audio',
+    });
+    expect(config.port).toBe(9000);
+    expect(config.executionProviders).toEqual(['cpu']);
+    expect(config.apiKeys).toEqual(['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb']);
+    expect(config.batchMaxWaitMs).toBe(2.5);
+    expect(config.logLevel).toBe('debug');
+    expect(config.ingestRoot).toBe('/srv/audio');
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig({ STEMDEX_PORT: '  ', STEMDEX_INGEST_ROOT: '' })).toMatchObject({
+      port: 8080,
+      ingestRoot: null,
+    });
+  });
+
+  it('names every invalid variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        STEMDEX_PORT: 'abc',
+        STEMDEX_EXECUTION_PROVIDERS: 'gpu',
+        STEMDEX_QUEUE_MAX: '0',
+        STEMDEX_CHUNK_HOP_SECONDS: '1e3',
+        STEMDEX_API_KEYS: 'short',
+        STEMDEX_BATCH_MAX_SIZE: '1.5',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const configError = error as ConfigError;
+    expect(configError.code).toBe('INVALID_CONFIG');
+    expect(configError.issues.map((issue) => issue.env).sort()).toEqual([
+      'STEMDEX_API_KEYS',
+      'STEMDEX_BATCH_MAX_SIZE',
+      'STEMDEX_CHUNK_HOP_SECONDS',
+      'STEMDEX_EXECUTION_PROVIDERS',
+      'STEMDEX_PORT',
+      'STEMDEX_QUEUE_MAX',
+    ]);
+    expect(configError.message).toContain('STEMDEX_PORT="abc"');
+  });
+
+  it('refuses a provider listed twice', () => {
+    expect(() => loadConfig({ STEMDEX_EXECUTION_PROVIDERS: 'cpu,cpu' })).toThrow(ConfigError);
+  });
+});
+
+describe('configuration docs', () => {
+  it('lists every variable once in the table', () => {
+    const table = configTable();
+    const envNames = CONFIG_VARIABLES.map((spec) => spec.env);
+    expect(new Set(envNames).size).toBe(envNames.length);
+    for (const name of envNames) expect(table).toContain(`\`${name}\``);
+    expect(table.split('\n')).toHaveLength(envNames.length + 2);
+  });
+
+  it('covers every configuration key', () => {
+    const keys = CONFIG_VARIABLES.map((spec) => spec.key).sort();
+    expect(keys).toEqual(Object.keys(loadConfig({})).sort());
+  });
+
+  it('flags STEMDEX_ variables it does not know', () => {
+    expect(unknownConfigVariables({ STEMDEX_PROT: '1', STEMDEX_PORT: '1', HOME: '/root' })).toEqual([
+      'STEMDEX_PROT',
+    ]);
+  });
+});
