@@ -350,9 +350,9 @@ export function unknownConfigVariables(env: NodeJS.ProcessEnv = process.env): st
 
 /** The configuration reference as a Markdown table, for the README. */
 export function configTable(): string {
-  const escape = (cell: string) => cell.replaceAll('|', '\\|');
+  const escapeCell = (cell: string) => cell.replaceAll('|', '\\|');
   const rows = CONFIG_VARIABLES.map(
-    (spec) => `| \`${spec.env}\` | ${escape(spec.defaultText)} | ${escape(spec.description)} |`,
+    (spec) => `| \`${spec.env}\` | ${escapeCell(spec.defaultText)} | ${escapeCell(spec.description)} |`,
   );
   return ['| Variable | Default | Meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }
