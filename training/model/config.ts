@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import { DEFAULT_FRONT_END } from '../../src/audio/frontend-config.js';
+import { INSTRUMENTS } from '../../src/instruments.js';
+
+/**
+ * Everything that determines the Stem-JEPA network and its optimisation schedule. It is stored in
+ * checkpoints and copied into `models/manifest.json` (`architecture`), so a model can always be
+ * rebuilt from its own files.
+ */
+export const ModelConfigSchema = z
+  .object({
+    name: z.string().min(1),
+    /** Input log-mel geometry: must match the front end the model is trained on. */
+    nMels: z.number().int().positive(),
+    chunkFrames: z.number().int().positive(),
+    /** Patch size in mel bins (height) and frames (width). */
+    patchHeight: z.number().int().positive(),
+    patchWidth: z.number().int().positive(),
+    /** Encoder width (embedding dimension D), transformer depth, heads and MLP expansion. */
+    dim: z.number().int().positive(),
+    depth: z.number().int().nonnegative(),
+    heads: z.number().int().positive(),
+    mlpRatio: z.number().positive(),
+    /** Number of linear layers in the per-patch predictor MLP (paper: 6). */
+    predictorDepth: z.number().int().min(2),
+    predictorHidden: z.number().int().positive(),
+    /** Size of the learned instrument-label embedding the predictor is conditioned on. */
+    labelDim: z.number().int().positive(),
+    numInstruments: z.number().int().positive(),
+    layerNormEpsilon: z.number().positive(),
+    /** Standard deviation of the truncated-normal initialisation of linear layers. */
+    initStd: z.number().positive(),
+    schedule: z.object({
+      /** Total optimisation steps: the learning-rate and EMA schedules are laid out over these. */
+      totalSteps: z.number().int().positive(),
+      warmupSteps: z.number().int().nonnegative(),
+      peakLearningRate: z.number().positive(),
+      finalLearningRate: z.number().nonnegative(),
+      weightDecay: z.number().nonnegative(),
+      adamBeta1: z.number().min(0).max(1),
+      adamBeta2: z.number().min(0).max(1),
+      adamEpsilon: z.number().positive(),
+      /** EMA momentum of the target encoder, raised linearly from start to end (I-JEPA: 0.996 → 1). */
+      emaMomentumStart: z.number().min(0).max(1),
+      emaMomentumEnd: z.number().min(0).max(1),
+    }),
+  })
+  .superRefine((config, ctx) => {
+    if (config.nMels % config.patchHeight !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'nMels must be a multiple of patchHeight',
+        path: ['patchHeight'],
+      });
+    }
+    if (config.chunkFrames % config.patchWidth !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'chunkFrames must be a multiple of patchWidth',
+        path: ['patchWidth'],
+      });
+    }
+    if (config.dim % 4 !== 0) {
+      // Two sin-cos halves (frequency row, time column), each split into sin and cos.
+      ctx.addIssue({ code: 'custom', message: 'dim must be a multiple of 4', path: ['dim'] });
+    }
+    if (config.dim % config.heads !== 0) {
+      ctx.addIssue({ code: 'custom', message: 'dim must be a multiple of heads', path: ['heads'] });
+    }
+  });
+
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+export type ScheduleConfig = ModelConfig['schedule'];
+
+export interface PatchGrid {
+  /** Rows along frequency (nMels / patchHeight). */
+  gridFreq: number;
+  /** Columns along time (chunkFrames / patchWidth). */
+  gridTime: number;
+  numPatches: number;
+  /** Values in one flattened patch (patchHeight * patchWidth). */
+  patchSize: number;
+}
+
+/**
+ * Patches are numbered frequency-row-major: patch `f * gridTime + t` covers mel rows
+ * `[f * patchHeight, (f + 1) * patchHeight)` and frames `[t * patchWidth, (t + 1) * patchWidth)`.
+ * Reshaping `[numPatches, D]` to `[gridFreq, gridTime, D]` and averaging axis 0 gives a time
+ * sequence of `gridTime` steps.
+ */
+export function patchGrid(config: ModelConfig): PatchGrid {
+  const gridFreq = config.nMels / config.patchHeight;
+  const gridTime = config.chunkFrames / config.patchWidth;
+  return {
+    gridFreq,
+    gridTime,
+    numPatches: gridFreq * gridTime,
+    patchSize: config.patchHeight * config.patchWidth,
+  };
+}
+
+export function mlpHidden(config: ModelConfig): number {
+  return Math.round(config.dim * config.mlpRatio);
+}
+
+const DEFAULT_SCHEDULE: ScheduleConfig = {
+  totalSteps: 10_000,
+  warmupSteps: 500,
+  peakLearningRate: 1e-3,
+  finalLearningRate: 1e-5,
+  weightDecay: 0.04,
+  adamBeta1: 0.9,
+  adamBeta2: 0.999,
+  adamEpsilon: 1e-8,
+  emaMomentumStart: 0.996,
+  emaMomentumEnd: 1,
+};
+
+const SHARED = {
+  nMels: DEFAULT_FRONT_END.nMels,
+  chunkFrames: DEFAULT_FRONT_END.chunkFrames,
+  patchHeight: 16,
+  patchWidth: 16,
+  predictorDepth: 6,
+  numInstruments: INSTRUMENTS.length,
+  layerNormEpsilon: 1e-6,
+  initStd: 0.02,
+  schedule: DEFAULT_SCHEDULE,
+} as const;
+
+/** Named sizes. `tiny` is for tests; `small` trains in hours on two CPU cores; `base` is the next step up. */
+export const MODEL_PRESETS = {
+  tiny: {
+    ...SHARED,
+    name: 'tiny',
+    dim: 32,
+    depth: 1,
+    heads: 2,
+    mlpRatio: 2,
+    predictorHidden: 64,
+    labelDim: 8,
+  },
+  small: {
+    ...SHARED,
+    name: 'small',
+    dim: 128,
+    depth: 4,
+    heads: 4,
+    mlpRatio: 4,
+    predictorHidden: 256,
+    labelDim: 32,
+  },
+  base: {
+    ...SHARED,
+    name: 'base',
+    dim: 256,
+    depth: 6,
+    heads: 8,
+    mlpRatio: 4,
+    predictorHidden: 512,
+    labelDim: 64,
+  },
+} as const satisfies Record<string, ModelConfig>;
+
+export type PresetName = keyof typeof MODEL_PRESETS;
+
+export function isPresetName(value: string): value is PresetName {
+  return Object.hasOwn(MODEL_PRESETS, value);
+}
+
+/** A validated copy of a preset, with optional overrides (e.g. a longer schedule). */
+export function presetConfig(
+  preset: PresetName,
+  overrides: Partial<Omit<ModelConfig, 'schedule'>> & { schedule?: Partial<ScheduleConfig> } = {},
+): ModelConfig {
+  const base = MODEL_PRESETS[preset];
+  return ModelConfigSchema.parse({
+    ...base,
+    ...overrides,
+    schedule: { ...base.schedule, ...overrides.schedule },
+  });
+}

@@ -1,0 +1,40 @@
+import * as tf from '@tensorflow/tfjs';
+import { MissingWeightError } from './errors.js';
+import type { TensorOps } from './ops.js';
+
+export type WeightLookup = (name: string) => tf.Tensor | undefined;
+
+/**
+ * Evaluates the model with TensorFlow.js ops (differentiable, and picked up by any kernels
+ * registered on the active backend). Call inside `tf.tidy` to free intermediates.
+ */
+export function tfOps(lookup: WeightLookup): TensorOps<tf.Tensor> {
+  return {
+    param(name) {
+      const weight = lookup(name);
+      if (!weight) throw new MissingWeightError(name);
+      return weight;
+    },
+    constant: (_name, shape, values) => tf.tensor(values, [...shape], 'float32'),
+    matMul: (a, b) => tf.matMul(a, b),
+    add: (a, b) => tf.add(a, b),
+    scale: (x, factor) => tf.mul(x, tf.scalar(factor)),
+    reshape: (x, shape) => tf.reshape(x, [...shape]),
+    transpose: (x, perm) => tf.transpose(x, [...perm]),
+    splitLastAxis: (x, parts) => tf.split(x, parts, -1),
+    layerNorm(x, gamma, beta, epsilon) {
+      const { mean, variance } = tf.moments(x, -1, true);
+      const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, tf.scalar(epsilon))));
+      return tf.add(tf.mul(normalised, gamma), beta);
+    },
+    gelu: (x) =>
+      tf.mul(tf.mul(x, tf.scalar(0.5)), tf.add(tf.scalar(1), tf.erf(tf.mul(x, tf.scalar(Math.SQRT1_2))))),
+    softmax: (x) => tf.softmax(x),
+    gatherRows: (table, ids) => tf.gather(table, ids),
+  };
+}
+
+/** A lookup over a name → tensor map (variables or plain tensors). */
+export function mapLookup(weights: ReadonlyMap<string, tf.Tensor>): WeightLookup {
+  return (name) => weights.get(name);
+}
