@@ -16,7 +16,7 @@ export function tfOps(lookup: WeightLookup): TensorOps<tf.Tensor> {
       return weight;
     },
     constant: (_name, shape, values) => tf.tensor(values, [...shape], 'float32'),
-    matMul: (a, b) => tf.matMul(a, b),
+    matMul,
     add: (a, b) => tf.add(a, b),
     scale: (x, factor) => tf.mul(x, tf.scalar(factor)),
     reshape: (x, shape) => tf.reshape(x, [...shape]),
@@ -32,6 +32,17 @@ export function tfOps(lookup: WeightLookup): TensorOps<tf.Tensor> {
     softmax: (x) => tf.softmax(x),
     gatherRows: (table, ids) => tf.gather(table, ids),
   };
+}
+
+/**
+ * Batched activations times a weight matrix are folded into one 2-D product: tfjs's BatchMatMul
+ * gradient does not handle a broadcast rank-2 operand, and one large GEMM is faster anyway.
+ */
+function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.rank <= 2 || b.rank !== 2) return tf.matMul(a, b);
+  const leading = a.shape.slice(0, -1);
+  const product = tf.matMul(tf.reshape(a, [-1, a.shape[a.rank - 1]]), b);
+  return tf.reshape(product, [...leading, b.shape[1]]);
 }
 
 /** A lookup over a name → tensor map (variables or plain tensors). */

@@ -1,0 +1,67 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ScheduleConfig } from './config.js';
+
+interface Moments {
+  first: tf.Variable;
+  second: tf.Variable;
+}
+
+/**
+ * Adam with decoupled weight decay (Loshchilov & Hutter). Written out rather than taken from
+ * `tf.train` so that its whole state (both moments of every weight) is plain, named and
+ * checkpointable, which makes resumed runs bit-identical to uninterrupted ones.
+ */
+export class AdamW {
+  readonly moments = new Map<string, Moments>();
+
+  constructor(
+    private readonly schedule: ScheduleConfig,
+    weights: ReadonlyMap<string, tf.Variable>,
+    private readonly decays: ReadonlySet<string>,
+  ) {
+    for (const [name, weight] of weights) {
+      this.moments.set(
+        name,
+        tf.tidy(() => ({
+          first: tf.variable(tf.zerosLike(weight), false),
+          second: tf.variable(tf.zerosLike(weight), false),
+        })),
+      );
+    }
+  }
+
+  /** One update at 0-based `step` with learning rate `rate`. */
+  apply(
+    weights: ReadonlyMap<string, tf.Variable>,
+    gradients: tf.NamedTensorMap,
+    step: number,
+    rate: number,
+  ): void {
+    const { adamBeta1: beta1, adamBeta2: beta2, adamEpsilon: epsilon, weightDecay } = this.schedule;
+    const count = step + 1;
+    const firstCorrection = 1 - beta1 ** count;
+    const secondCorrection = 1 - beta2 ** count;
+    tf.tidy(() => {
+      for (const [name, weight] of weights) {
+        const gradient = gradients[weight.name];
+        const moments = this.moments.get(name);
+        if (!gradient || !moments) throw new Error(`no gradient or optimizer state for weight "${name}"`);
+        moments.first.assign(tf.add(tf.mul(moments.first, beta1), tf.mul(gradient, 1 - beta1)));
+        moments.second.assign(tf.add(tf.mul(moments.second, beta2), tf.mul(tf.square(gradient), 1 - beta2)));
+        const firstUnbiased = tf.div(moments.first, firstCorrection);
+        const secondUnbiased = tf.div(moments.second, secondCorrection);
+        let update = tf.div(firstUnbiased, tf.add(tf.sqrt(secondUnbiased), epsilon));
+        if (this.decays.has(name)) update = tf.add(update, tf.mul(weight, weightDecay));
+        weight.assign(tf.sub(weight, tf.mul(update, rate)));
+      }
+    });
+  }
+
+  dispose(): void {
+    for (const { first, second } of this.moments.values()) {
+      first.dispose();
+      second.dispose();
+    }
+    this.moments.clear();
+  }
+}
