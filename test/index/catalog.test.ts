@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CatalogStore, openLocalCatalog } from '../../src/index/index.js';
+import { type CatalogStore, openLocalCatalog, type StemRecord } from '../../src/index/index.js';
 import {
   cosine,
   DIM,
@@ -69,7 +69,7 @@ describe('local catalog', () => {
   it('finds a stem by any of its chunk vectors and reports the matching chunk', async () => {
     const random = seededRandom(2);
     const inputs = Array.from({ length: 40 }, () => randomStem(random, { chunkCount: 5 }));
-    const records = [];
+    const records: StemRecord[] = [];
     for (const input of inputs) records.push(await catalog.upsertStem(input));
 
     for (const target of [0, 17, 39]) {
@@ -93,7 +93,7 @@ describe('local catalog', () => {
   it('ranks like an exact cosine search, scoring each stem by its best chunk', async () => {
     const random = seededRandom(3);
     const inputs = Array.from({ length: 60 }, () => randomStem(random, { chunkCount: 3 }));
-    const records = [];
+    const records: StemRecord[] = [];
     for (const input of inputs) records.push(await catalog.upsertStem(input));
 
     for (let q = 0; q < 5; q++) {
@@ -210,7 +210,7 @@ describe('local catalog', () => {
   it('deletes a stem from the store and from search', async () => {
     const random = seededRandom(8);
     const inputs = Array.from({ length: 5 }, () => randomStem(random));
-    const records = [];
+    const records: StemRecord[] = [];
     for (const input of inputs) records.push(await catalog.upsertStem(input));
 
     expect(await catalog.deleteStem(records[2].id)).toBe(true);
@@ -234,7 +234,7 @@ describe('local catalog', () => {
 
   it('pages through stems with opaque cursors, per filter', async () => {
     const random = seededRandom(9);
-    const created = [];
+    const created: StemRecord[] = [];
     for (let i = 0; i < 23; i++) {
       created.push(
         await catalog.upsertStem(
