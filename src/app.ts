@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from './config.js';
+import type { CatalogStats, CatalogStore } from './index/types.js';
+import { IngestRunner } from './ingest/runner.js';
+import { Staging } from './ingest/staging.js';
+import type { AppContext } from './server/context.js';
+import { ApiError } from './server/errors.js';
+import { busboyLimits } from './server/multipart.js';
+import { apiKeyGuard } from './server/plugins/auth.js';
+import { installErrorHandler } from './server/plugins/error-handler.js';
+import { installMetrics } from './server/plugins/metrics.js';
+import { installOpenApi } from './server/plugins/openapi.js';
+import type { EmbeddingModel } from './server/ports.js';
+import { registerHealthRoutes } from './server/routes/health.js';
+import { registerIngestRoutes } from './server/routes/ingest.js';
+import { registerSearchRoutes } from './server/routes/search.js';
+import { registerStemRoutes } from './server/routes/stems.js';
+import { openCatalog, openEmbeddingModel } from './server/services.js';
+import { useZodSchemas } from './server/zod-schema.js';
+
+export const VERSION = '0.1.0';
+
+export interface BuildAppOptions {
+  config: Config;
+  logger?: Logger;
+  /** An already-loaded model; otherwise loaded from `config.modelDir`. Injected ones are not closed. */
+  model?: EmbeddingModel;
+  /** An already-open catalog; otherwise the local one under `config.dataDir`. Injected ones are not closed. */
+  catalog?: CatalogStore;
+  /** Registry for all metrics (inference included); a fresh one by default. */
+  registry?: Registry;
+  /** Start the batch-ingestion runner (resuming unfinished jobs). Default true. */
+  runJobs?: boolean;
+}
+
+export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
+  return pino({ level: config.logLevel, name: 'stemdex' });
+}
+
+/**
+ * The stemdex HTTP application: model, catalog and ingestion runner wired to the routes. Closing
+ * the app stops the runner, then closes what the app itself opened (catalog last, so its final
+ * index snapshot includes everything the runner finished).
+ */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config);
+  const registry = options.registry ?? new Registry();
+  if (options.registry === undefined) collectDefaultMetrics({ register: registry, prefix: 'stemdex_' });
+
+  const model =
+    options.model ??
+    (await openEmbeddingModel(config, { logger: logger.child({ component: 'model' }), registry }));
+  let catalog: CatalogStore;
+  try {
+    catalog = options.catalog ?? (await openCatalog(config, model, logger));
+  } catch (error) {
+    if (options.model === undefined) await model.close();
+    throw error;
+  }
+
+  const ingest = new IngestRunner({
+    catalog,
+    model,
+    staging: new Staging(join(config.dataDir, 'staging')),
+    ingestRoot: config.ingestRoot,
+    maxAudioSeconds: config.maxAudioSeconds,
+    logger: logger.child({ component: 'ingest' }),
+  });
+  const ctx: AppContext = { config, catalog, model, registry, ingest, state: { closing: false } };
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: 1024 * 1024,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  useZodSchemas(app);
+  installErrorHandler(app);
+
+  let lastStats: CatalogStats | null = null;
+  await installOpenApi(app, VERSION);
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitMax,
+    timeWindow: config.rateLimitWindowMs,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(
+        'RATE_LIMITED',
+        `rate limit of ${context.max} requests per ${context.after} exceeded`,
+        undefined,
+        Math.max(1, Math.ceil(context.ttl / 1000)),
+      ),
+  });
+  app.addHook('onRequest', apiKeyGuard(config.apiKeys));
+  await app.register(multipart, {
+    limits: busboyLimits({ maxFileBytes: config.maxUploadBytes, maxFiles: config.maxFilesPerRequest }),
+  });
+  installMetrics(app, {
+    registry,
+    indexStats: () => ({ stems: lastStats?.stems ?? 0, chunks: lastStats?.chunks ?? 0 }),
+  });
+  // Stats are async for networked backends; the gauges read the value refreshed before each scrape.
+  app.addHook('onRequest', async (request) => {
+    if (request.url === '/metrics') lastStats = await catalog.stats();
+  });
+
+  registerHealthRoutes(app, ctx);
+  registerStemRoutes(app, ctx);
+  registerSearchRoutes(app, ctx);
+  registerIngestRoutes(app, ctx);
+
+  app.addHook('onClose', async () => {
+    ctx.state.closing = true;
+    await ingest.stop();
+    if (options.catalog === undefined) await catalog.close();
+    if (options.model === undefined) await model.close();
+  });
+
+  if (options.runJobs !== false) await ingest.start();
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,52 @@
+import type { Instrument } from '../instruments.js';
+
+/**
+ * What the HTTP layer needs from the inference layer, stated structurally so the routes depend on
+ * a capability rather than on how sessions, batchers and audio workers are wired together.
+ */
+
+export interface EmbeddedChunk {
+  index: number;
+  offsetSeconds: number;
+  padded: boolean;
+  silent: boolean;
+  /** L2-normalised pooled embedding, length `dim`. */
+  vector: Float32Array;
+  /** gridTime × dim, time-major. */
+  timeline: Float32Array;
+  /** numPatches × dim encoder (or predictor) patch embeddings. */
+  patches: Float32Array;
+}
+
+export interface StemEmbedding {
+  durationSeconds: number;
+  chunks: EmbeddedChunk[];
+}
+
+/** The time geometry of one model chunk's timeline, needed to turn alignment steps into seconds. */
+export interface TimelineGeometry {
+  gridTime: number;
+  dim: number;
+  /** Seconds one timeline column covers. */
+  secondsPerStep: number;
+}
+
+export interface EmbeddingModel {
+  /** e.g. `name@version` of the loaded model; stored with the catalog. */
+  readonly modelId: string;
+  /** The onnxruntime execution provider that actually runs the model. */
+  readonly activeProvider: string;
+  readonly geometry: TimelineGeometry;
+  embedStem(bytes: Uint8Array, options: { maxDurationSeconds?: number }): Promise<StemEmbedding>;
+  embedQuery(
+    bytes: Uint8Array,
+    instrument: Instrument,
+    options: { maxDurationSeconds?: number },
+  ): Promise<StemEmbedding>;
+  /** The query for "what fits with this already-embedded audio", from its stored patch embeddings. */
+  predictFromPatchEmbeddings(
+    chunks: ReadonlyArray<{ index: number; offsetSeconds: number; silent: boolean; patches: Float32Array }>,
+    instrument: Instrument,
+  ): Promise<StemEmbedding>;
+  close(): Promise<void>;
+}

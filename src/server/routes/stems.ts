@@ -1,0 +1,121 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ingestStem } from '../../ingest/ingest-stem.js';
+import { type AppContext, uploadLimits } from '../context.js';
+import { ApiError } from '../errors.js';
+import { readBufferedForm } from '../multipart.js';
+import {
+  CatalogName,
+  ErrorResponse,
+  ExternalId,
+  InstrumentName,
+  metadataFromForm,
+  parseOrThrow,
+  requireInstrument,
+  StemResponse,
+  singleField,
+  stemJson,
+} from '../schemas.js';
+import type { ZodRouteSchema } from '../zod-schema.js';
+
+const WRITE_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }];
+
+const StemUploadForm = z.object({
+  file: z.any().describe('The stem audio (WAV, FLAC, MP3 or Ogg Vorbis)'),
+  instrument: InstrumentName,
+  external_id: ExternalId.optional().describe('Your id; uploading the same id again replaces the stem'),
+  catalog: CatalogName.optional().describe('Catalog / namespace (default: "default")'),
+  metadata: z.string().optional().describe('JSON object with any metadata'),
+  title: z.string().optional(),
+  tags: z.string().optional().describe('Comma-separated, or repeat the field'),
+  key: z.string().optional(),
+  bpm: z.string().optional(),
+});
+
+const createSchema: ZodRouteSchema = {
+  summary: 'Upload one stem: embed it and add it to the catalog (upsert by external_id)',
+  tags: ['stems'],
+  security: WRITE_SECURITY,
+  multipart: StemUploadForm,
+  response: { 201: StemResponse, 400: ErrorResponse, 413: ErrorResponse, 422: ErrorResponse },
+};
+
+const IdParams = z.object({ id: z.string().min(1).max(200) });
+
+const getSchema: ZodRouteSchema = {
+  summary: 'One stem by id',
+  tags: ['stems'],
+  params: IdParams,
+  response: { 200: StemResponse, 404: ErrorResponse },
+};
+
+const ListQuery = z.object({
+  catalog: CatalogName.optional(),
+  instrument: InstrumentName.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.string().min(1).max(2000).optional().describe('next_cursor from the previous page'),
+});
+
+const listSchema: ZodRouteSchema = {
+  summary: 'List stems, newest first, filtered by catalog and instrument, with cursor pagination',
+  tags: ['stems'],
+  querystring: ListQuery,
+  response: {
+    200: z.object({ items: z.array(StemResponse), next_cursor: z.string().nullable() }),
+    400: ErrorResponse,
+  },
+};
+
+const deleteSchema: ZodRouteSchema = {
+  summary: 'Delete a stem (removed from search at once; index space reclaimed by compaction)',
+  tags: ['stems'],
+  security: WRITE_SECURITY,
+  params: IdParams,
+  response: { 204: z.null(), 404: ErrorResponse },
+};
+
+export function registerStemRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.post('/v1/stems', { schema: createSchema, config: { write: true } }, async (request, reply) => {
+    const { fields, files } = await readBufferedForm(request, uploadLimits(ctx.config));
+    if (files.length !== 1) {
+      throw new ApiError('MISSING_FILE', 'send exactly one audio file in the form', { files: files.length });
+    }
+    const instrument = requireInstrument(singleField(fields, 'instrument'));
+    const catalog = parseOrThrow(CatalogName, singleField(fields, 'catalog') ?? 'default', 'catalog');
+    const externalIdField = singleField(fields, 'external_id');
+    const externalId =
+      externalIdField === undefined ? null : parseOrThrow(ExternalId, externalIdField, 'external_id');
+    const metadata = metadataFromForm(fields);
+    const stem = await ingestStem(
+      { model: ctx.model, catalog: ctx.catalog, maxAudioSeconds: ctx.config.maxAudioSeconds },
+      files[0].data,
+      { catalog, externalId, instrument, metadata },
+    );
+    request.log.info({ stemId: stem.id, chunks: stem.chunkCount }, 'stem ingested');
+    return reply.code(201).send(stemJson(stem));
+  });
+
+  app.get('/v1/stems/:id', { schema: getSchema }, async (request) => {
+    const { id } = request.params as z.infer<typeof IdParams>;
+    const stem = await ctx.catalog.getStem(id);
+    if (stem === null) throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+    return stemJson(stem);
+  });
+
+  app.get('/v1/stems', { schema: listSchema }, async (request) => {
+    const query = request.query as z.infer<typeof ListQuery>;
+    const page = await ctx.catalog.listStems({
+      catalog: query.catalog,
+      instrument: query.instrument === undefined ? undefined : requireInstrument(query.instrument),
+      limit: query.limit,
+      cursor: query.cursor,
+    });
+    return { items: page.items.map(stemJson), next_cursor: page.nextCursor };
+  });
+
+  app.delete('/v1/stems/:id', { schema: deleteSchema, config: { write: true } }, async (request, reply) => {
+    const { id } = request.params as z.infer<typeof IdParams>;
+    if (!(await ctx.catalog.deleteStem(id))) throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+    return reply.code(204).send();
+  });
+}

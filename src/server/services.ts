@@ -1,0 +1,130 @@
+import type { Registry } from 'prom-client';
+import { FrontEndPool } from '../audio/worker-pool.js';
+import type { Config } from '../config.js';
+import { openLocalCatalog } from '../index/index.js';
+import type { CatalogStore } from '../index/types.js';
+import { Embedder } from '../inference/embedder.js';
+import type { InferenceLogger } from '../inference/logger.js';
+import { ModelSessions } from '../inference/sessions.js';
+import type { Instrument } from '../instruments.js';
+import type { EmbeddingModel, StemEmbedding, TimelineGeometry } from './ports.js';
+
+interface ServiceLogger extends InferenceLogger {
+  child(bindings: Record<string, unknown>): ServiceLogger;
+  error(details: object, message: string): void;
+}
+
+/**
+ * The model as the service runs it: onnxruntime sessions, audio worker threads and the
+ * micro-batching embedder, owned together so one `close()` releases all three.
+ */
+class ServiceModel implements EmbeddingModel {
+  readonly modelId: string;
+  readonly geometry: TimelineGeometry;
+
+  constructor(
+    private readonly sessions: ModelSessions,
+    private readonly frontEnd: FrontEndPool,
+    private readonly embedder: Embedder,
+  ) {
+    const { manifest } = sessions;
+    this.modelId = `${manifest.name}@${manifest.version}`;
+    this.geometry = {
+      gridTime: embedder.grid.gridTime,
+      dim: embedder.grid.dim,
+      secondsPerStep: embedder.stepSeconds,
+    };
+  }
+
+  get activeProvider(): string {
+    return this.sessions.activeProvider;
+  }
+
+  embedStem(bytes: Uint8Array, options: { maxDurationSeconds?: number }): Promise<StemEmbedding> {
+    return this.embedder.embedStem(bytes, options);
+  }
+
+  embedQuery(
+    bytes: Uint8Array,
+    instrument: Instrument,
+    options: { maxDurationSeconds?: number },
+  ): Promise<StemEmbedding> {
+    return this.embedder.embedQuery(bytes, instrument, options);
+  }
+
+  async predictFromPatchEmbeddings(
+    chunks: ReadonlyArray<{ index: number; offsetSeconds: number; silent: boolean; patches: Float32Array }>,
+    instrument: Instrument,
+  ): Promise<StemEmbedding> {
+    const pooled = await this.embedder.predictFromPatchEmbeddings(
+      chunks.map((chunk) => chunk.patches),
+      instrument,
+    );
+    const embedded = chunks.map((chunk, i) => ({
+      index: chunk.index,
+      offsetSeconds: chunk.offsetSeconds,
+      padded: false,
+      silent: chunk.silent,
+      ...pooled[i],
+    }));
+    const last = chunks.at(-1);
+    return { durationSeconds: last === undefined ? 0 : last.offsetSeconds, chunks: embedded };
+  }
+
+  async close(): Promise<void> {
+    await this.embedder.close();
+    await this.frontEnd.close();
+    await this.sessions.close();
+  }
+}
+
+/** Loads the model named by the configuration (provider fallback and warm-up happen here). */
+export async function openEmbeddingModel(
+  config: Config,
+  options: { logger: ServiceLogger; registry?: Registry },
+): Promise<EmbeddingModel> {
+  const sessions = await ModelSessions.load({
+    modelDir: config.modelDir,
+    executionProviders: config.executionProviders,
+    intraOpThreads: config.intraOpThreads,
+    interOpThreads: config.interOpThreads,
+    logger: options.logger,
+  });
+  options.logger.info(
+    { provider: sessions.activeProvider, model: `${sessions.manifest.name}@${sessions.manifest.version}` },
+    'model loaded',
+  );
+  const frontEnd = new FrontEndPool({ config: sessions.manifest.frontEnd, threads: config.audioWorkers });
+  const embedder = new Embedder({
+    sessions,
+    frontEnd,
+    batching: {
+      maxBatchSize: config.batchMaxSize,
+      maxWaitMs: config.batchMaxWaitMs,
+      maxQueue: config.queueMax,
+    },
+    hopSeconds: config.chunkHopSeconds,
+    maxDurationSeconds: config.maxAudioSeconds,
+    registry: options.registry,
+    logger: options.logger,
+  });
+  return new ServiceModel(sessions, frontEnd, embedder);
+}
+
+/** Opens the catalog the configuration names; other backends (`postgres://…`) slot in here. */
+export async function openCatalog(
+  config: Config,
+  model: Pick<EmbeddingModel, 'geometry' | 'modelId'>,
+  logger: ServiceLogger,
+): Promise<CatalogStore> {
+  if (config.store !== 'local') {
+    throw new Error(`STEMDEX_STORE=${config.store}: only the local catalog backend is available`);
+  }
+  return openLocalCatalog({
+    dataDir: config.dataDir,
+    dim: model.geometry.dim,
+    modelId: model.modelId,
+    logger: logger.child({ component: 'catalog' }),
+    snapshotIntervalMs: config.snapshotIntervalMs,
+  });
+}
