@@ -1,0 +1,76 @@
+import { AudioOptionError } from './errors.js';
+import { chunkSamples, type FrontEndConfig } from './frontend-config.js';
+
+export interface AudioChunk {
+  index: number;
+  /** Start of the chunk in the input, in seconds. */
+  offsetSeconds: number;
+  /** Exactly chunkSamples(config) long; zero-filled past `validSamples`. */
+  samples: Float32Array;
+  validSamples: number;
+  padded: boolean;
+  silent: boolean;
+}
+
+export interface ChunkOptions {
+  /** Distance between chunk starts; defaults to the chunk length (no overlap). */
+  hopSeconds?: number;
+  /** Chunks whose RMS is below this (dBFS) are flagged silent. */
+  silenceDb?: number;
+}
+
+export const DEFAULT_SILENCE_DB = -60;
+
+/**
+ * Cuts a mono signal at the model rate into fixed-length chunks starting every hop. The last
+ * chunk that reaches the end of the signal is zero-padded and flagged; nothing starts after it.
+ * A signal shorter than one chunk (even an empty one) gives a single padded chunk.
+ */
+export function chunkSignal(
+  samples: Float32Array,
+  config: FrontEndConfig,
+  options?: ChunkOptions,
+): AudioChunk[] {
+  const length = chunkSamples(config);
+  const hop = hopSamples(options?.hopSeconds, config.sampleRate, length);
+  const silenceDb = options?.silenceDb ?? DEFAULT_SILENCE_DB;
+  const chunks: AudioChunk[] = [];
+  for (let start = 0; ; start += hop) {
+    const validSamples = Math.min(length, samples.length - start);
+    const chunk = new Float32Array(length);
+    const valid = samples.subarray(start, start + validSamples);
+    chunk.set(valid);
+    chunks.push({
+      index: chunks.length,
+      offsetSeconds: start / config.sampleRate,
+      samples: chunk,
+      validSamples,
+      padded: validSamples < length,
+      silent: isSilent(valid, silenceDb),
+    });
+    if (start + length >= samples.length) return chunks;
+  }
+}
+
+function hopSamples(hopSeconds: number | undefined, sampleRate: number, chunkLength: number): number {
+  if (hopSeconds === undefined) return chunkLength;
+  const hop = Math.round(hopSeconds * sampleRate);
+  if (!Number.isFinite(hopSeconds) || hop < 1) {
+    throw new AudioOptionError(
+      `hopSeconds must be at least one sample (1/${sampleRate} s), got ${hopSeconds}`,
+    );
+  }
+  return hop;
+}
+
+/**
+ * True when the RMS level is below `thresholdDb` dBFS (RMS relative to 1.0, so a full-scale sine
+ * is -3 dBFS). An empty signal is silent.
+ */
+export function isSilent(samples: Float32Array, thresholdDb = DEFAULT_SILENCE_DB): boolean {
+  if (samples.length === 0) return true;
+  let sumSquares = 0;
+  for (let i = 0; i < samples.length; i++) sumSquares += samples[i] * samples[i];
+  const rms = Math.sqrt(sumSquares / samples.length);
+  return 20 * Math.log10(rms) < thresholdDb;
+}

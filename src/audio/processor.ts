@@ -1,0 +1,62 @@
+import { chunkSignal } from './chunk.js';
+import { decodeAudio } from './decode.js';
+import type { DecodeOptions } from './decoded-audio.js';
+import { DEFAULT_FRONT_END, type FrontEndConfig } from './frontend-config.js';
+import { type LogMel, LogMelSpectrogram } from './log-mel.js';
+import { downmixToMono } from './mono.js';
+import { resample } from './resample.js';
+
+/** The model input for one chunk of a file, with where the chunk sits in it. */
+export interface ChunkFeatures {
+  index: number;
+  offsetSeconds: number;
+  padded: boolean;
+  silent: boolean;
+  logMel: LogMel;
+}
+
+export interface ExtractOptions {
+  /** Distance between chunk starts; defaults to the chunk length (no overlap). */
+  hopSeconds?: number;
+  /** Chunks below this RMS level (dBFS) are flagged silent. */
+  silenceDb?: number;
+}
+
+export type ExtractFromBytesOptions = ExtractOptions & DecodeOptions;
+
+/**
+ * Bytes → model features: decode, downmix, resample to the model rate, cut into chunks and take
+ * each chunk's log-mel. Owns its FrontEndConfig, so one processor always produces features for
+ * one model's front end. Runs on the calling thread; FrontEndPool runs the same in workers.
+ */
+export class AudioProcessor {
+  readonly config: FrontEndConfig;
+  private readonly spectrogram: LogMelSpectrogram;
+
+  constructor(config: FrontEndConfig = DEFAULT_FRONT_END) {
+    this.spectrogram = new LogMelSpectrogram(config);
+    this.config = this.spectrogram.config;
+  }
+
+  /** Decodes any supported format to mono float samples at `config.sampleRate`. */
+  async loadMono(bytes: Uint8Array, options?: DecodeOptions): Promise<Float32Array> {
+    const decoded = await decodeAudio(bytes, options);
+    return resample(downmixToMono(decoded.channels), decoded.sampleRate, this.config.sampleRate);
+  }
+
+  async extract(bytes: Uint8Array, options?: ExtractFromBytesOptions): Promise<ChunkFeatures[]> {
+    const mono = await this.loadMono(bytes, { maxDurationSeconds: options?.maxDurationSeconds });
+    return this.extractFromSamples(mono, options);
+  }
+
+  /** For callers that already hold mono samples at `config.sampleRate`. */
+  extractFromSamples(monoAtModelRate: Float32Array, options?: ExtractOptions): ChunkFeatures[] {
+    return chunkSignal(monoAtModelRate, this.config, options).map((chunk) => ({
+      index: chunk.index,
+      offsetSeconds: chunk.offsetSeconds,
+      padded: chunk.padded,
+      silent: chunk.silent,
+      logMel: this.spectrogram.compute(chunk.samples),
+    }));
+  }
+}
