@@ -42,7 +42,7 @@ function matMul(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (a.rank <= 2 || b.rank !== 2) return tf.matMul(a, b);
   const leading = a.shape.slice(0, -1);
   const product = tf.matMul(tf.reshape(a, [-1, a.shape[a.rank - 1]]), b);
-  return tf.reshape(product, [...leading, b.shape[1]]);
+  return tf.reshape(product, [...leading, b.shape[1] as number]);
 }
 
 /** A lookup over a name → tensor map (variables or plain tensors). */

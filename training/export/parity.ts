@@ -1,0 +1,63 @@
+/**
+ * `npm run parity [-- --checkpoint <dir> | --preset <name>] [--seed <n>] [--out <dir>]`
+ *
+ * Exports a model (a checkpoint, or by default a seeded `small` model), runs random normalised
+ * log-mels and synthetic music through TF.js and onnxruntime-node, and prints the largest
+ * absolute output difference of each graph as the last line. Exits 1 above the tolerance.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Command } from 'commander';
+import { readCheckpointWeights } from '../model/checkpoint.js';
+import { isPresetName, presetConfig } from '../model/config.js';
+import { initParams } from '../model/params.js';
+import { synthMusicLogMels } from './parity-audio.js';
+import { checkParity, type ParityInput, randomLogMels } from './parity-check.js';
+
+export const PARITY_TOLERANCE = 1e-4;
+
+const program = new Command()
+  .name('parity')
+  .option('--checkpoint <dir>', 'export this checkpoint instead of a freshly initialised model')
+  .option('--encoder <which>', 'encoder weights to export from a checkpoint: context or target', 'context')
+  .option('--preset <name>', 'model size when no checkpoint is given', 'small')
+  .option('--seed <n>', 'seed for weights and random inputs', '7')
+  .option('--out <dir>', 'keep the exported graphs here (default: a temporary directory)')
+  .parse();
+
+const options = program.opts<{
+  checkpoint?: string;
+  encoder: string;
+  preset: string;
+  seed: string;
+  out?: string;
+}>();
+const seed = Number(options.seed);
+await tf.setBackend('cpu');
+
+const { config, weights } = options.checkpoint
+  ? readCheckpointWeights(options.checkpoint, options.encoder === 'target' ? 'target' : 'context')
+  : fromPreset(options.preset, seed);
+
+const inputs: ParityInput[] = [
+  randomLogMels(config, 1, seed),
+  randomLogMels(config, 3, seed + 1),
+  synthMusicLogMels(seed),
+];
+const results = await checkParity(config, weights, inputs, options.out);
+for (const result of results) {
+  console.log(
+    `${result.label.padEnd(28)} encoder_max_abs=${result.encoderMaxAbs.toExponential(2)} predictor_max_abs=${result.predictorMaxAbs.toExponential(2)}`,
+  );
+}
+const encoderMaxAbs = Math.max(...results.map((result) => result.encoderMaxAbs));
+const predictorMaxAbs = Math.max(...results.map((result) => result.predictorMaxAbs));
+console.log(
+  `parity encoder_max_abs=${encoderMaxAbs.toExponential(2)} predictor_max_abs=${predictorMaxAbs.toExponential(2)}`,
+);
+if (!(Math.max(encoderMaxAbs, predictorMaxAbs) <= PARITY_TOLERANCE)) process.exitCode = 1;
+
+function fromPreset(preset: string, seed: number) {
+  if (!isPresetName(preset)) throw new Error(`unknown preset "${preset}"`);
+  const config = presetConfig(preset);
+  return { config, weights: initParams(config, seed) };
+}
