@@ -134,7 +134,7 @@ export class SqliteJobStore implements JobStore {
 
   async listUnfinishedJobs(): Promise<JobRecord[]> {
     const rows = this.db
-      .prepare('SELECT * FROM jobs WHERE finished_at IS NULL ORDER BY created_at, id')
+      .prepare('SELECT * FROM jobs WHERE finished_at IS NULL ORDER BY rowid')
       .all() as JobRow[];
     return rows.map((row) => this.toJob(row));
   }
