@@ -52,7 +52,7 @@ export interface EmbeddedChunk {
 }
 
 export interface StemEmbedding {
-  /** Length of the decoded audio (to the 10 ms frame). */
+  /** Length of the decoded audio, read off its chunks (see `durationOf`: within 20 ms). */
   durationSeconds: number;
   chunks: EmbeddedChunk[];
 }
@@ -242,7 +242,8 @@ export class Embedder {
   /**
    * The front end reports chunks, not the audio length, so the length is read off the chunks: the
    * end of the last full chunk, or for a zero-padded last chunk, the end of its last frame that is
-   * not pure padding. Exact to one 10 ms frame.
+   * not pure padding. A frame window reaches ~12 ms past its slot, so this can overshoot by up to
+   * two 10 ms frames; trailing digital silence inside a padded chunk counts as padding.
    */
   private durationOf(features: ChunkFeaturesLike[]): number {
     const { hopLength, sampleRate, chunkFrames, logEpsilon, normMean, normStd } =
