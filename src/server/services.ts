@@ -73,7 +73,7 @@ class ServiceModel implements EmbeddingModel {
 
   async close(): Promise<void> {
     await this.embedder.close();
-    await this.frontEnd.close();
+    await this.frontEnd.destroy();
     await this.sessions.close();
   }
 }
