@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { DataDirLockedError } from './errors.js';
 
 /**
  * The durable store: one SQLite file, opened through better-sqlite3.
@@ -85,16 +86,32 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
+/**
+ * Opens the store for this process alone. The ANN cache lives in process memory, so a second
+ * process writing the same store (say `stemdex ingest` in-process beside a running server) would
+ * leave one of them searching a stale cache: exclusive locking mode makes the second open fail
+ * instead. The lock is an OS file lock, released by the kernel when the holder dies, so it never
+ * goes stale after kill -9.
+ */
 export function openDatabase(path: string): Db {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  // Set before any table exists so the file can later be shrunk in place by `compact()`.
-  db.pragma('auto_vacuum = INCREMENTAL');
-  db.pragma('journal_mode = WAL');
+  try {
+    db.pragma('busy_timeout = 0');
+    // Must precede the first WAL access: the WAL index then lives in heap memory, not shared memory.
+    db.pragma('locking_mode = EXCLUSIVE');
+    // Set before any table exists so the file can later be shrunk in place by `compact()`.
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: unknown }).code === 'SQLITE_BUSY') throw new DataDirLockedError(dirname(path));
+    throw error;
+  }
   // FULL: the WAL is fsynced at every commit, so an acknowledged write survives power loss or kill -9.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
   migrate(db);
   return db;
 }

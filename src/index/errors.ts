@@ -10,6 +10,7 @@ export type CatalogErrorCode =
   | 'INVALID_ARGUMENT'
   | 'MODEL_MISMATCH'
   | 'CATALOG_CLOSED'
+  | 'DATA_DIR_LOCKED'
   | 'JOB_NOT_FOUND'
   | 'INVALID_JOB';
 
@@ -68,6 +69,15 @@ export class ModelMismatchError extends CatalogError {
 export class CatalogClosedError extends CatalogError {
   constructor() {
     super('CATALOG_CLOSED', 'the catalog has been closed');
+  }
+}
+
+/** Another process (or another open catalog in this one) holds the data directory. */
+export class DataDirLockedError extends CatalogError {
+  constructor(dataDir: string) {
+    super('DATA_DIR_LOCKED', `data directory ${dataDir} is in use by another catalog (a running server?)`, {
+      dataDir,
+    });
   }
 }
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CatalogStore, openLocalCatalog, type StemRecord } from '../../src/index/index.js';
 import {
@@ -345,5 +346,32 @@ describe('local catalog', () => {
     await catalog.close(); // idempotent
     catalog = await openLocalCatalog({ dataDir: dir.path, dim: DIM, modelId: 'test-model@1' });
     expect((await catalog.stats()).stems).toBe(1);
+  });
+});
+
+describe('data directory lock', () => {
+  it('lets one catalog at a time open a data directory, across processes too', async () => {
+    const dir = temporaryDir('lock');
+    try {
+      const first = await openLocalCatalog({ dataDir: dir.path, dim: DIM, modelId: 'test-model@1' });
+      await expect(
+        openLocalCatalog({ dataDir: dir.path, dim: DIM, modelId: 'test-model@1' }),
+      ).rejects.toMatchObject({
+        code: 'DATA_DIR_LOCKED',
+      });
+      const script = `
+        import { openLocalCatalog } from ${JSON.stringify(new URL('../../src/index/index.ts', import.meta.url).href)};
+        openLocalCatalog({ dataDir: ${JSON.stringify(dir.path)}, dim: ${DIM}, modelId: 'test-model@1' })
+          .then(() => console.log('OPENED'), (error) => console.log(error.code));`;
+      const other = () =>
+        execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          encoding: 'utf8',
+        }).trim();
+      expect(other()).toBe('DATA_DIR_LOCKED');
+      await first.close();
+      expect(other()).toBe('OPENED');
+    } finally {
+      dir.remove();
+    }
   });
 });
