@@ -20,7 +20,7 @@ export function synthMusicLogMels(seed: number): ParityInput {
   const frontEnd = new LogMelSpectrogram(DEFAULT_FRONT_END);
   const pieces = [mix, drums].map((samples) => frontEnd.compute(samples).data);
   const logMel = new Float32Array(pieces.reduce((total, piece) => total + piece.length, 0));
-  pieces.forEach((piece, i) => logMel.set(piece, i * piece.length));
+  for (const [i, piece] of pieces.entries()) logMel.set(piece, i * piece.length);
   return { label: 'synthetic music x2', logMel, batch: pieces.length };
 }
 

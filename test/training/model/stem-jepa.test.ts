@@ -1,0 +1,171 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKPOINT_FILE, readCheckpointHeader } from '../../../training/model/checkpoint.js';
+import { presetConfig } from '../../../training/model/config.js';
+import { CheckpointError, InputShapeError } from '../../../training/model/errors.js';
+import { seededRandom } from '../../../training/model/params.js';
+import { emaMomentum } from '../../../training/model/schedule.js';
+import {
+  createStemJepa,
+  restoreStemJepa,
+  type StemJepa,
+  type TrainBatch,
+} from '../../../training/model/stem-jepa.js';
+
+const config = presetConfig('tiny', { schedule: { totalSteps: 20, warmupSteps: 2 } });
+const BATCH = 2;
+const scratch = mkdtempSync(join(tmpdir(), 'stemdex-model-test-'));
+
+function makeBatch(seed: number): TrainBatch {
+  const random = seededRandom(seed);
+  const size = BATCH * config.nMels * config.chunkFrames;
+  return {
+    context: Float32Array.from({ length: size }, () => random() * 2 - 1),
+    target: Float32Array.from({ length: size }, () => random() * 2 - 1),
+    instrumentIds: Int32Array.from([0, 5]),
+    batchSize: BATCH,
+  };
+}
+
+function snapshot(weights: ReadonlyMap<string, tf.Variable>): Map<string, Float32Array> {
+  return new Map(
+    [...weights].map(([name, variable]) => [name, Float32Array.from(variable.dataSync() as Float32Array)]),
+  );
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('StemJepa training', () => {
+  it('learns: the loss on a fixed batch falls over a few steps, and stats are reported', () => {
+    const model = createStemJepa(config, 11);
+    const batch = makeBatch(1);
+    const losses = Array.from({ length: 5 }, () => model.trainStep(batch));
+    expect(losses[4]).toBeLessThan(losses[0] * 0.6);
+    expect(model.step).toBe(5);
+    const stats = model.lastStats!;
+    expect(stats.step).toBe(4);
+    expect(stats.loss).toBe(losses[4]);
+    expect(stats.contextStd).toBeGreaterThan(0);
+    expect(stats.contextEffectiveRank).toBeGreaterThan(1);
+    expect(stats.contextEffectiveRank).toBeLessThanOrEqual(config.dim);
+    model.dispose();
+  });
+
+  it('does not leak tensors across steps and frees everything on dispose', () => {
+    const before = tf.memory().numTensors;
+    const model = createStemJepa(config, 12);
+    const batch = makeBatch(2);
+    model.trainStep(batch);
+    const afterFirst = tf.memory().numTensors;
+    model.trainStep(batch);
+    expect(tf.memory().numTensors).toBe(afterFirst);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('moves the target encoder only by the EMA of the context encoder', () => {
+    const model = createStemJepa(config, 13);
+    const targetBefore = snapshot(model.target);
+    model.trainStep(makeBatch(3));
+    const online = snapshot(model.online);
+    const targetAfter = snapshot(model.target);
+    const momentum = emaMomentum(config.schedule, 0);
+    expect([...model.target.keys()].every((name) => name.startsWith('encoder.'))).toBe(true);
+    for (const [name, after] of targetAfter) {
+      const expected = targetBefore
+        .get(name)!
+        .map((value, i) => momentum * value + (1 - momentum) * online.get(name)![i]);
+      for (let i = 0; i < after.length; i++) expect(after[i]).toBeCloseTo(expected[i], 6);
+    }
+    const qkv = 'encoder.blocks.0.attn.qkv.weight';
+    expect(targetAfter.get(qkv)).not.toEqual(online.get(qkv));
+    model.dispose();
+  });
+
+  it('is deterministic for a seed and rejects a batch of the wrong size', () => {
+    const a = createStemJepa(config, 14);
+    const b = createStemJepa(config, 14);
+    const batch = makeBatch(4);
+    expect(a.trainStep(batch)).toBe(b.trainStep(batch));
+    expect(() => a.trainStep({ ...batch, batchSize: 3 })).toThrow(InputShapeError);
+    expect(() => a.trainStep({ ...batch, instrumentIds: Int32Array.of(1) })).toThrow(InputShapeError);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('embeds and predicts with the documented shapes', () => {
+    const model = createStemJepa(config, 15);
+    const logMel = tf.zeros([3, 1, config.nMels, config.chunkFrames]) as tf.Tensor4D;
+    const context = model.embedContext(logMel);
+    const target = model.embedTarget(logMel);
+    const ids = tf.tensor1d([0, 1, 7], 'int32');
+    const predicted = model.predict(context, ids);
+    expect(context.shape).toEqual([3, 250, config.dim]);
+    expect(target.shape).toEqual([3, 250, config.dim]);
+    expect(predicted.shape).toEqual([3, 250, config.dim]);
+    tf.dispose([logMel, context, target, ids, predicted]);
+    model.dispose();
+  });
+});
+
+describe('checkpoints', () => {
+  it('resume bit-exactly: saved after 2 steps + 2 more == uninterrupted 4 steps', () => {
+    const dir = join(scratch, 'resume');
+    const batches = [makeBatch(21), makeBatch(22), makeBatch(23), makeBatch(24)];
+    const original = createStemJepa(config, 16);
+    original.trainStep(batches[0]);
+    original.trainStep(batches[1]);
+    original.saveCheckpoint(dir);
+    const continued = [original.trainStep(batches[2]), original.trainStep(batches[3])];
+
+    const resumed = restoreStemJepa(dir);
+    expect(resumed.step).toBe(2);
+    const replayed = [resumed.trainStep(batches[2]), resumed.trainStep(batches[3])];
+    expect(replayed).toEqual(continued);
+    const expectEqual = (a: StemJepa, b: StemJepa) => {
+      expect(snapshot(b.online)).toEqual(snapshot(a.online));
+      expect(snapshot(b.target)).toEqual(snapshot(a.target));
+      for (const [name, moments] of a.optimizer.moments) {
+        expect(b.optimizer.moments.get(name)!.second.dataSync()).toEqual(moments.second.dataSync());
+      }
+    };
+    expectEqual(original, resumed);
+    original.dispose();
+    resumed.dispose();
+  });
+
+  it('writes atomically: one tensors file, no temporaries, and re-saving replaces the old data', () => {
+    const dir = join(scratch, 'atomic');
+    const model = createStemJepa(config, 17);
+    model.saveCheckpoint(dir);
+    model.trainStep(makeBatch(5));
+    model.saveCheckpoint(dir);
+    const files = readdirSync(dir).sort();
+    expect(files).toHaveLength(2);
+    expect(files).toContain(CHECKPOINT_FILE);
+    expect(files.some((file) => file.includes('.tmp'))).toBe(false);
+    expect(readCheckpointHeader(dir).step).toBe(1);
+    model.dispose();
+  });
+
+  it('refuses a checkpoint of another config or with corrupted data', () => {
+    const dir = join(scratch, 'refuse');
+    const model = createStemJepa(config, 18);
+    model.saveCheckpoint(dir);
+    const other = createStemJepa(presetConfig('tiny', { schedule: { totalSteps: 99 } }), 18);
+    expect(() => other.loadCheckpoint(dir)).toThrow(CheckpointError);
+    writeFileSync(join(dir, readCheckpointHeader(dir).tensorsFile), new Uint8Array(16));
+    expect(() => model.loadCheckpoint(dir)).toThrow(/sha256/);
+    model.dispose();
+    other.dispose();
+  });
+});
