@@ -59,13 +59,16 @@ export async function decodeAudio(bytes: Uint8Array, options?: DecodeOptions): P
 
 function unknownFormat(bytes: Uint8Array): AudioDecodeError {
   const start = String.fromCharCode(...bytes.subarray(0, 4));
-  if (start === 'RF64' || start === 'RIFX' || start === 'BW64') {
-    // parseWav explains which RIFF variant it is.
+  if (['RIFF', 'RF64', 'RIFX', 'BW64'].includes(start)) {
+    // A RIFF file that is not plain WAVE: parseWav says which variant, or where it was cut.
     try {
       parseWav(bytes);
     } catch (error) {
       if (error instanceof AudioDecodeError) return error;
     }
+  }
+  if (start.startsWith('ID3') && id3v2Length(bytes) > bytes.length) {
+    return new AudioDecodeError('TRUNCATED', 'file ends inside its ID3 tag');
   }
   if (bytes.length < 12) {
     return new AudioDecodeError(

@@ -89,8 +89,10 @@ export function looksLikeMpeg(bytes: Uint8Array): boolean {
   const first = parseMpegFrameHeader(bytes, start);
   if (!first) return false;
   const next = start + first.frameBytes;
-  // A one-frame file cannot be confirmed by a second header; accept it when it fills the input.
-  return next >= bytes.length || parseMpegFrameHeader(bytes, next) !== undefined;
+  if (next < bytes.length) return parseMpegFrameHeader(bytes, next) !== undefined;
+  // No second header to confirm the first: an exactly one-frame file is MP3, and so is a file
+  // that an ID3 tag announces as audio (then cut inside its first frame); a lone sync word is not.
+  return next === bytes.length || start > 0;
 }
 
 export function readMpegStreamInfo(bytes: Uint8Array): MpegStreamInfo {
