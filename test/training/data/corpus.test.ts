@@ -1,0 +1,209 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSilent } from '../../../src/audio/chunk.js';
+import { INSTRUMENTS } from '../../../src/instruments.js';
+import {
+  listSongs,
+  loadMix,
+  loadSong,
+  SPLITS,
+  songDir,
+  songIdForSeed,
+  splitForSeed,
+} from '../../../training/data/corpus.js';
+import { generateSong } from '../../../training/data/generate.js';
+import { labelForProgram, labelForStem } from '../../../training/data/programs.js';
+import { ExampleSampler } from '../../../training/data/sampler.js';
+import { styleForSeed } from '../../../training/data/song.js';
+import { HELDOUT_STYLE } from '../../../training/data/styles.js';
+import { PitchClassAnalyser } from './pitch-class.js';
+
+/** Ten short songs (8-12 s) rendered for real with fluidsynth into a temporary corpus. */
+const SEEDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+const SHORT: readonly [number, number] = [8, 12];
+
+let corpusDir: string;
+let copyDir: string;
+
+beforeAll(async () => {
+  corpusDir = mkdtempSync(join(tmpdir(), 'stemdex-corpus-'));
+  copyDir = mkdtempSync(join(tmpdir(), 'stemdex-corpus-copy-'));
+  for (const seed of SEEDS) await generateSong(corpusDir, seed, { durationRange: SHORT });
+  for (const seed of SEEDS.slice(0, 2)) await generateSong(copyDir, seed, { durationRange: SHORT });
+});
+
+afterAll(() => {
+  rmSync(corpusDir, { recursive: true, force: true });
+  rmSync(copyDir, { recursive: true, force: true });
+});
+
+function filesOf(dir: string, songId: string): Map<string, Buffer> {
+  const folder = songDir(dir, songId);
+  return new Map(readdirSync(folder).map((file) => [file, readFileSync(join(folder, file))]));
+}
+
+describe('song generation', () => {
+  it('is deterministic: the same seed gives byte-identical stems, mix and metadata', () => {
+    for (const seed of SEEDS.slice(0, 2)) {
+      const a = filesOf(corpusDir, songIdForSeed(seed));
+      const b = filesOf(copyDir, songIdForSeed(seed));
+      expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+      for (const [file, bytes] of a) expect(bytes.equals(b.get(file)!), file).toBe(true);
+    }
+    const mixes = SEEDS.slice(0, 3).map((seed) => loadMix(corpusDir, songIdForSeed(seed)));
+    expect(mixes[0].length === mixes[1].length && mixes[0].every((x, i) => x === mixes[1][i])).toBe(false);
+  });
+
+  it('writes metadata a song can be reproduced and described from', () => {
+    for (const songId of listSongs(corpusDir)) {
+      const { meta, stems } = loadSong(corpusDir, songId);
+      expect(meta.tempo).toBeGreaterThanOrEqual(60);
+      expect(meta.tempo).toBeLessThanOrEqual(180);
+      expect(meta.chords).toHaveLength(meta.bars);
+      expect(meta.split).toBe(splitForSeed(meta.seed));
+      expect(meta.stems.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(meta.stems.map((stem) => stem.name)).size).toBe(meta.stems.length);
+      for (const stem of meta.stems) {
+        const samples = stems.get(stem.name)!;
+        expect(samples.length).toBe(Math.round(meta.durationSeconds * meta.sampleRate));
+        expect(isSilent(samples, -60)).toBe(false);
+      }
+    }
+  });
+
+  it('mixes: the mix is the sum of the stored stems times their recorded gains', () => {
+    for (const songId of listSongs(corpusDir)) {
+      const { meta, stems } = loadSong(corpusDir, songId);
+      const mix = loadMix(corpusDir, songId);
+      let worst = 0;
+      let energy = 0;
+      for (let i = 0; i < mix.length; i++) {
+        let sum = 0;
+        for (const stem of meta.stems) sum += stem.gain * stems.get(stem.name)![i];
+        worst = Math.max(worst, Math.abs(sum - mix[i]));
+        energy += mix[i] * mix[i];
+      }
+      // Only the mix's own 16-bit rounding separates them: half a step.
+      expect(worst).toBeLessThanOrEqual(0.5 / 32768 + 1e-7);
+      expect(energy).toBeGreaterThan(0);
+    }
+  });
+
+  it('labels every stem by its General MIDI program, drums by the drum channel', () => {
+    const seen = new Set<string>();
+    for (const songId of listSongs(corpusDir)) {
+      for (const stem of loadSong(corpusDir, songId).meta.stems) {
+        expect(stem.instrument).toBe(labelForStem(stem));
+        expect(stem.instrumentId).toBe(INSTRUMENTS.indexOf(stem.instrument));
+        expect(stem.instrument === 'drums').toBe(stem.channel === 9);
+        seen.add(stem.instrument);
+      }
+    }
+    expect(seen.has('drums') && seen.has('bass')).toBe(true);
+    expect(labelForProgram(0)).toBe('piano');
+    expect(labelForProgram(53)).toBe('vocals');
+    expect(labelForProgram(48)).toBe('strings');
+    expect(labelForProgram(61)).toBe('other');
+    expect(labelForProgram(89)).toBe('synth');
+    expect(labelForProgram(30)).toBe('guitar');
+    expect(labelForProgram(33)).toBe('bass');
+  });
+
+  it('renders bass lines that follow the chord roots (measured with the log-mel front end)', () => {
+    // On the first half of each bar (where every bass pattern states the root) the strongest
+    // pitch class must be the chord's root in at least 85% of the bars where the bass plays.
+    const analyser = new PitchClassAnalyser();
+    let bars = 0;
+    let matches = 0;
+    for (const songId of listSongs(corpusDir)) {
+      const { meta, stems } = loadSong(corpusDir, songId);
+      const bass = meta.stems.find((stem) => stem.name === 'bass' && stem.instrument === 'bass');
+      if (!bass) continue;
+      const samples = stems.get('bass')!;
+      for (const chord of meta.chords) {
+        const start = Math.round(chord.bar * meta.barSeconds * meta.sampleRate);
+        const end = Math.round((chord.bar + 0.5) * meta.barSeconds * meta.sampleRate);
+        const firstHalf = samples.subarray(start, end);
+        if (isSilent(firstHalf, -45)) continue;
+        bars++;
+        if (analyser.dominant(firstHalf) === chord.rootPitchClass) matches++;
+      }
+    }
+    expect(bars).toBeGreaterThanOrEqual(20);
+    expect(matches / bars).toBeGreaterThanOrEqual(0.85);
+  });
+});
+
+describe('splits', () => {
+  it('assigns every seed to exactly one split, roughly 80/10/10, with the held-out style only in its own split', () => {
+    const counts = new Map<string, number>();
+    for (let seed = 0; seed < 5000; seed++) {
+      const split = splitForSeed(seed);
+      counts.set(split, (counts.get(split) ?? 0) + 1);
+      expect(split === 'heldout_style').toBe(styleForSeed(seed).name === HELDOUT_STYLE);
+    }
+    const others = 5000 - counts.get('heldout_style')!;
+    expect(counts.get('train')! / others).toBeCloseTo(0.8, 1);
+    expect(counts.get('validation')! / others).toBeCloseTo(0.1, 1);
+    expect(counts.get('test')! / others).toBeCloseTo(0.1, 1);
+  });
+
+  it('lists disjoint splits that together cover the corpus', () => {
+    const all = listSongs(corpusDir);
+    const bySplit = SPLITS.map((split) => listSongs(corpusDir, split));
+    expect(bySplit.flat().sort()).toEqual(all);
+    expect(new Set(bySplit.flat()).size).toBe(all.length);
+    for (const [index, split] of SPLITS.entries()) {
+      for (const songId of bySplit[index]) expect(loadSong(corpusDir, songId).meta.split).toBe(split);
+    }
+    expect(listSongs(corpusDir, 'heldout_style')).toContain(songIdForSeed(4));
+  });
+});
+
+describe('ExampleSampler', () => {
+  it('never returns a silent target, an empty context, or the target inside its context', () => {
+    const sampler = new ExampleSampler({
+      corpusDir,
+      split: 'train',
+      seed: 7,
+      residentSongs: 4,
+      examplesPerSwap: 5,
+    });
+    const songs = new Set<string>();
+    for (let i = 0; i < 150; i++) {
+      const example = sampler.sampleExample();
+      songs.add(example.songId);
+      expect(example.contextStems.length).toBeGreaterThanOrEqual(1);
+      expect(example.contextStems).not.toContain(example.targetStem);
+      expect(isSilent(example.target, -50)).toBe(false);
+      expect(isSilent(example.context, -50)).toBe(false);
+      expect(example.target).toHaveLength(128_000);
+      const meta = loadSong(corpusDir, example.songId).meta;
+      const target = meta.stems.find((stem) => stem.name === example.targetStem)!;
+      expect(example.instrument).toBe(target.instrument);
+      expect(example.instrumentId).toBe(INSTRUMENTS.indexOf(target.instrument));
+      expect(meta.split).toBe('train');
+    }
+    // The resident pool turns over: more songs are visited than are resident at once.
+    expect(songs.size).toBeGreaterThan(4);
+  });
+
+  it('yields log-mel batches in the encoder layout, deterministically for a seed', () => {
+    const make = (seed: number) => new ExampleSampler({ corpusDir, split: 'train', seed, residentSongs: 3 });
+    const a = make(11).nextBatch(3);
+    const b = make(11).nextBatch(3);
+    const c = make(12).nextBatch(3);
+    expect(a.batchSize).toBe(3);
+    expect(a.context).toHaveLength(3 * 80 * 800);
+    expect(a.target).toHaveLength(3 * 80 * 800);
+    expect(a.instrumentIds).toHaveLength(3);
+    expect(a.songIds).toHaveLength(3);
+    expect(a.context.every(Number.isFinite) && a.target.every(Number.isFinite)).toBe(true);
+    expect(a.context).toEqual(b.context);
+    expect(a.target).toEqual(b.target);
+    expect([...a.instrumentIds]).toEqual([...b.instrumentIds]);
+    expect(a.context).not.toEqual(c.context);
+  });
+});

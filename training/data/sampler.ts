@@ -1,0 +1,207 @@
+import { isSilent } from '../../src/audio/chunk.js';
+import { chunkSamples, DEFAULT_FRONT_END, type FrontEndConfig } from '../../src/audio/frontend-config.js';
+import { LogMelSpectrogram } from '../../src/audio/log-mel.js';
+import { type Instrument, instrumentId } from '../../src/instruments.js';
+import { listSongs, loadSong, type SongMeta, type Split } from './corpus.js';
+import { Rng } from './random.js';
+
+/**
+ * Training examples as Stem-JEPA takes them: an aligned crop of one song; the target is one
+ * stem that sounds in the crop, the context is the mix of a random non-empty subset of the other
+ * stems that sound in it, each with a random gain; the label is the target's instrument.
+ *
+ * Songs are kept decoded in memory in a small resident pool that slowly turns over (one song
+ * swapped every `examplesPerSwap` examples), so sampling never waits on the disk for long and
+ * the whole stream is a deterministic function of the seed.
+ */
+
+export interface ExampleSamplerOptions {
+  corpusDir: string;
+  split: Split;
+  seed: number;
+  config?: FrontEndConfig;
+  /** Restrict sampling to these songs (default: every song of the split). */
+  songIds?: readonly string[];
+  /** Songs decoded in memory at once (about 15 MB each for 45 s songs). */
+  residentSongs?: number;
+  /** Examples drawn between two song swaps. */
+  examplesPerSwap?: number;
+  /** Random gain applied to each stem, uniform in ±gainRangeDb around its mix gain. */
+  gainRangeDb?: number;
+  /** A stem whose crop is quieter than this (RMS, dBFS) counts as silent. */
+  silenceDb?: number;
+}
+
+export interface RawExample {
+  songId: string;
+  /** Crop start in the song, in samples. */
+  startSample: number;
+  /** Mono, sample rate of the config, chunkSamples(config) long. */
+  context: Float32Array;
+  target: Float32Array;
+  targetStem: string;
+  contextStems: string[];
+  instrument: Instrument;
+  instrumentId: number;
+}
+
+export interface TrainingBatch {
+  /** batchSize × nMels × chunkFrames log-mel, mel-major per example. */
+  context: Float32Array;
+  target: Float32Array;
+  instrumentIds: Int32Array;
+  songIds: string[];
+  batchSize: number;
+}
+
+export class SamplerError extends Error {
+  readonly code: 'EMPTY_SPLIT' | 'NO_USABLE_CROP';
+  constructor(code: SamplerError['code'], message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+interface ResidentSong {
+  songId: string;
+  meta: SongMeta;
+  stems: { name: string; gain: number; instrument: Instrument; samples: Float32Array }[];
+  length: number;
+}
+
+const MAX_ATTEMPTS = 200;
+
+export class ExampleSampler {
+  readonly config: FrontEndConfig;
+  readonly songIds: readonly string[];
+  private readonly corpusDir: string;
+  private readonly rng: Rng;
+  private readonly cropLength: number;
+  private readonly residentSongs: number;
+  private readonly examplesPerSwap: number;
+  private readonly gainRangeDb: number;
+  private readonly silenceDb: number;
+  private readonly spectrogram: LogMelSpectrogram;
+  private readonly pool: ResidentSong[] = [];
+  private examplesSinceSwap = 0;
+
+  constructor(options: ExampleSamplerOptions) {
+    this.config = options.config ?? DEFAULT_FRONT_END;
+    this.corpusDir = options.corpusDir;
+    this.songIds = options.songIds ?? listSongs(options.corpusDir, options.split);
+    if (this.songIds.length === 0) {
+      throw new SamplerError('EMPTY_SPLIT', `no songs in split ${options.split} of ${options.corpusDir}`);
+    }
+    this.rng = new Rng(options.seed);
+    this.cropLength = chunkSamples(this.config);
+    this.residentSongs = Math.min(options.residentSongs ?? 32, this.songIds.length);
+    this.examplesPerSwap = options.examplesPerSwap ?? 8;
+    this.gainRangeDb = options.gainRangeDb ?? 6;
+    this.silenceDb = options.silenceDb ?? -50;
+    this.spectrogram = new LogMelSpectrogram(this.config);
+    if (this.spectrogram.frameCount(this.cropLength) !== this.config.chunkFrames) {
+      throw new RangeError(
+        `a ${this.cropLength}-sample crop does not give ${this.config.chunkFrames} frames`,
+      );
+    }
+    const order = this.rng.shuffle(this.songIds);
+    for (const songId of order.slice(0, this.residentSongs)) this.pool.push(this.load(songId));
+  }
+
+  private load(songId: string): ResidentSong {
+    const { meta, stems } = loadSong(this.corpusDir, songId);
+    if (meta.sampleRate !== this.config.sampleRate) {
+      throw new RangeError(
+        `${songId} is at ${meta.sampleRate} Hz, the front end wants ${this.config.sampleRate} Hz`,
+      );
+    }
+    const resident = meta.stems.map((stem) => ({
+      name: stem.name,
+      gain: stem.gain,
+      instrument: stem.instrument,
+      samples: stems.get(stem.name)!,
+    }));
+    return {
+      songId,
+      meta,
+      stems: resident,
+      length: Math.max(...resident.map((stem) => stem.samples.length)),
+    };
+  }
+
+  /** Replaces one resident song by a song not resident now, so the pool covers the split over time. */
+  private maybeSwap(): void {
+    if (++this.examplesSinceSwap < this.examplesPerSwap || this.residentSongs === this.songIds.length) return;
+    this.examplesSinceSwap = 0;
+    const resident = new Set(this.pool.map((song) => song.songId));
+    let candidate = this.rng.pick(this.songIds);
+    while (resident.has(candidate)) candidate = this.rng.pick(this.songIds);
+    this.pool[this.rng.int(0, this.pool.length - 1)] = this.load(candidate);
+  }
+
+  private crop(samples: Float32Array, start: number): Float32Array {
+    const out = new Float32Array(this.cropLength);
+    out.set(samples.subarray(start, Math.min(samples.length, start + this.cropLength)));
+    return out;
+  }
+
+  private randomGain(mixGain: number): number {
+    return mixGain * 10 ** (this.rng.uniform(-this.gainRangeDb, this.gainRangeDb) / 20);
+  }
+
+  /** One example as raw audio (16 kHz mono), for training and for evaluation code. */
+  sampleExample(): RawExample {
+    this.maybeSwap();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const song = this.rng.pick(this.pool);
+      const start = this.rng.int(0, Math.max(0, song.length - this.cropLength));
+      const sounding = song.stems
+        .map((stem) => ({ stem, crop: this.crop(stem.samples, start) }))
+        .filter(({ crop }) => !isSilent(crop, this.silenceDb));
+      if (sounding.length < 2) continue;
+      const targetIndex = this.rng.int(0, sounding.length - 1);
+      const target = sounding[targetIndex];
+      const others = sounding.filter((_, index) => index !== targetIndex);
+      const chosen = this.rng.shuffle(others).slice(0, this.rng.int(1, others.length));
+      const context = new Float32Array(this.cropLength);
+      for (const { stem, crop } of chosen) {
+        const gain = this.randomGain(stem.gain);
+        for (let i = 0; i < context.length; i++) context[i] += gain * crop[i];
+      }
+      const targetGain = this.randomGain(target.stem.gain);
+      for (let i = 0; i < target.crop.length; i++) target.crop[i] *= targetGain;
+      return {
+        songId: song.songId,
+        startSample: start,
+        context,
+        target: target.crop,
+        targetStem: target.stem.name,
+        contextStems: chosen.map(({ stem }) => stem.name),
+        instrument: target.stem.instrument,
+        instrumentId: instrumentId(target.stem.instrument),
+      };
+    }
+    throw new SamplerError('NO_USABLE_CROP', `no crop with two sounding stems in ${MAX_ATTEMPTS} attempts`);
+  }
+
+  /** A batch of log-mel examples, laid out as the encoder's input [B, nMels, chunkFrames]. */
+  nextBatch(batchSize: number): TrainingBatch {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size ${batchSize}`);
+    const perExample = this.config.nMels * this.config.chunkFrames;
+    const batch: TrainingBatch = {
+      context: new Float32Array(batchSize * perExample),
+      target: new Float32Array(batchSize * perExample),
+      instrumentIds: new Int32Array(batchSize),
+      songIds: [],
+      batchSize,
+    };
+    for (let b = 0; b < batchSize; b++) {
+      const example = this.sampleExample();
+      this.spectrogram.computeInto(example.context, batch.context, b * perExample);
+      this.spectrogram.computeInto(example.target, batch.target, b * perExample);
+      batch.instrumentIds[b] = example.instrumentId;
+      batch.songIds.push(example.songId);
+    }
+    return batch;
+  }
+}
