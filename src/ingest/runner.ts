@@ -138,13 +138,11 @@ export class IngestRunner {
     }
   }
 
+  /** Deletes the item's upload, and the job's staging folder once the whole job is complete. */
   private async discardStaged(item: JobItem): Promise<void> {
     await rm(item.source.path, { force: true });
-    const items = await this.options.catalog.jobs.listItems(item.jobId);
-    const unfinished = items.filter(
-      (other) => other.id !== item.id && (other.state === 'pending' || other.state === 'running'),
-    );
-    if (unfinished.length === 0) {
+    const job = await this.options.catalog.jobs.getJob(item.jobId);
+    if (job?.state === 'completed') {
       await this.options.staging.discard(dirname(item.source.path)).catch(() => undefined);
     }
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import type { Registry } from 'prom-client';
 import { type BuildAppOptions, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { EmbeddingModel } from '../../src/server/ports.js';
@@ -32,8 +33,8 @@ export async function testConfig(dataDir: string, env: Record<string, string> = 
 export const quietLogger = () => pino({ level: 'silent' });
 
 /** Loads the test model once; share it between apps of one test file (loading costs seconds). */
-export async function loadTestModel(config: Config): Promise<EmbeddingModel> {
-  return openEmbeddingModel(config, { logger: quietLogger() });
+export async function loadTestModel(config: Config, registry?: Registry): Promise<EmbeddingModel> {
+  return openEmbeddingModel(config, { logger: quietLogger(), registry });
 }
 
 export async function startApp(

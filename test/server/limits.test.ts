@@ -1,0 +1,240 @@
+import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config.js';
+import type { EmbeddingModel } from '../../src/server/ports.js';
+import { loadTestModel, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { makeSong, SAMPLE_RATE, wavBytes } from '../helpers/songs.js';
+
+/** Cross-cutting behaviour: auth, limits, rate limiting, backpressure, observability, docs. */
+
+const API_KEY = 'test-key-0123456789abcdef';
+const dirs: Array<{ remove: () => void }> = [];
+const apps: FastifyInstance[] = [];
+let model: EmbeddingModel;
+
+async function appWith(env: Record<string, string>): Promise<{ app: FastifyInstance; config: Config }> {
+  const dir = tempDir();
+  dirs.push(dir);
+  const config = await testConfig(dir.path, env);
+  const app = await startApp(config, { model });
+  apps.push(app);
+  return { app, config };
+}
+
+function expectError(response: request.Response, status: number, code: string): void {
+  expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status, code });
+}
+
+const song = makeSong(7, 12);
+const stemWav = wavBytes(song.stems.bass!);
+
+beforeAll(async () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  model = await loadTestModel(await testConfig(dir.path));
+});
+
+afterAll(async () => {
+  for (const app of apps) await app.close();
+  await model?.close();
+  for (const dir of dirs) dir.remove();
+});
+
+describe('API keys', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    ({ app } = await appWith({ STEMDEX_API_KEYS: `${API_KEY},another-key-0123456789` }));
+  });
+
+  it('guard write routes and accept x-api-key or a bearer token', async () => {
+    expectError(await request(app.server).post('/v1/stems'), 401, 'UNAUTHORIZED');
+    expectError(
+      await request(app.server).post('/v1/stems').set('x-api-key', 'wrong-key-000000000000'),
+      401,
+      'UNAUTHORIZED',
+    );
+    expectError(await request(app.server).delete('/v1/stems/x'), 401, 'UNAUTHORIZED');
+    expectError(await request(app.server).post('/v1/ingest'), 401, 'UNAUTHORIZED');
+    const upload = await request(app.server)
+      .post('/v1/stems')
+      .set('x-api-key', API_KEY)
+      .field('instrument', 'bass')
+      .attach('file', stemWav, 'bass.wav');
+    expect(upload.status).toBe(201);
+    const bearer = await request(app.server)
+      .delete(`/v1/stems/${upload.body.id}`)
+      .set('authorization', 'Bearer another-key-0123456789');
+    expect(bearer.status).toBe(204);
+  });
+
+  it('leave read routes open', async () => {
+    expect((await request(app.server).get('/v1/stems')).status).toBe(200);
+    expect((await request(app.server).get('/readyz')).status).toBe(200);
+  });
+});
+
+describe('upload and duration limits', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    ({ app } = await appWith({ STEMDEX_MAX_UPLOAD_BYTES: String(300_000), STEMDEX_MAX_AUDIO_SECONDS: '10' }));
+  });
+
+  it('refuse a file over the size limit with 413', async () => {
+    const big = wavBytes(new Float32Array(SAMPLE_RATE * 10)); // 320 kB
+    const response = await request(app.server)
+      .post('/v1/stems')
+      .field('instrument', 'bass')
+      .attach('file', big, 'big.wav');
+    expectError(response, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('refuse audio over the duration limit with 413', async () => {
+    const response = await request(app.server)
+      .post('/v1/search')
+      .field('instrument', 'bass')
+      .attach('file', stemWav.subarray(0, 290_000), 'long.wav');
+    // 12 s declared in the WAV header, truncated below the size limit: either way it is refused.
+    expect([413, 422]).toContain(response.status);
+    const eleven = wavBytes(new Float32Array(SAMPLE_RATE * 11).fill(0.1)); // 352 kB: too big first
+    expectError(
+      await request(app.server)
+        .post('/v1/search')
+        .field('instrument', 'bass')
+        .attach('file', eleven, 'a.wav'),
+      413,
+      'PAYLOAD_TOO_LARGE',
+    );
+  });
+
+  it('cut off a request whose declared length exceeds every limit before reading it', async () => {
+    const response = await request(app.server)
+      .post('/v1/stems')
+      .set('content-type', 'multipart/form-data; boundary=xyz')
+      .set('content-length', String(50_000_000))
+      .send('--xyz--');
+    expect(response.status).toBe(413);
+  });
+});
+
+describe('duration limit', () => {
+  it('refuses audio longer than STEMDEX_MAX_AUDIO_SECONDS', async () => {
+    const { app } = await appWith({ STEMDEX_MAX_AUDIO_SECONDS: '5' });
+    const response = await request(app.server)
+      .post('/v1/stems')
+      .field('instrument', 'bass')
+      .attach('file', stemWav, 'b.wav');
+    expectError(response, 413, 'AUDIO_TOO_LONG');
+  });
+});
+
+describe('rate limiting', () => {
+  it('answers 429 with Retry-After past the limit, but never for health checks', async () => {
+    const { app } = await appWith({ STEMDEX_RATE_LIMIT_MAX: '3', STEMDEX_RATE_LIMIT_WINDOW_MS: '60000' });
+    for (let i = 0; i < 3; i++) expect((await request(app.server).get('/v1/stems')).status).toBe(200);
+    const limited = await request(app.server).get('/v1/stems');
+    expectError(limited, 429, 'RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await request(app.server).get('/healthz')).status).toBe(200);
+    expect((await request(app.server).get('/readyz')).status).toBe(200);
+  });
+});
+
+describe('backpressure', () => {
+  it('answers 503 QUEUE_FULL with Retry-After when the inference queue is full', async () => {
+    // The first upload's 7 chunks wait (batch not full, wait not over) while the second's arrive:
+    // 7 + 7 exceed a queue of 10, so the second is refused, the first completes.
+    const dir = tempDir();
+    dirs.push(dir);
+    const config = await testConfig(dir.path, {
+      STEMDEX_QUEUE_MAX: '10',
+      STEMDEX_BATCH_MAX_SIZE: '64',
+      STEMDEX_BATCH_MAX_WAIT_MS: '3000',
+      STEMDEX_AUDIO_WORKERS: '2',
+    });
+    const slowModel = await loadTestModel(config);
+    const app = await startApp(config, { model: slowModel });
+    apps.push(app);
+    const long = wavBytes(makeSong(8, 32).stems.piano!);
+    const responses = await Promise.all(
+      Array.from({ length: 2 }, () =>
+        request(app.server).post('/v1/stems').field('instrument', 'piano').attach('file', long, 'p.wav'),
+      ),
+    );
+    await slowModel.close();
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses).toEqual([201, 503]);
+    const full = responses.find((response) => response.status === 503);
+    expect(full!.body.error.code).toBe('QUEUE_FULL');
+    expect(Number(full!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('observability', () => {
+  let app: FastifyInstance;
+  let observedModel: EmbeddingModel;
+  beforeAll(async () => {
+    // Its own model, so the inference metrics land in this app's registry.
+    const dir = tempDir();
+    dirs.push(dir);
+    const config = await testConfig(dir.path);
+    const registry = new Registry();
+    observedModel = await loadTestModel(config, registry);
+    app = await startApp(config, { model: observedModel, registry });
+  });
+  afterAll(async () => {
+    await app.close();
+    await observedModel.close();
+  });
+
+  it('reports liveness and readiness with the active execution provider', async () => {
+    expect((await request(app.server).get('/healthz')).body).toEqual({ status: 'ok' });
+    const ready = await request(app.server).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: 'ready', model: { provider: 'cpu' }, index: { stems: 0 } });
+  });
+
+  it('exposes Prometheus metrics: latency, batch sizes, queue depth, index size', async () => {
+    await request(app.server).post('/v1/stems').field('instrument', 'bass').attach('file', stemWav, 'b.wav');
+    const response = await request(app.server).get('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toContain('text/plain');
+    for (const name of [
+      'stemdex_http_request_duration_seconds_bucket',
+      'stemdex_inference_batch_size_bucket',
+      'stemdex_index_stems 1',
+      'stemdex_index_chunks',
+    ]) {
+      expect(response.text).toContain(name);
+    }
+    expect(response.text).toMatch(/stemdex_inference_queue_depth/);
+  });
+
+  it('echoes a caller request id, or makes one', async () => {
+    const given = await request(app.server).get('/healthz').set('x-request-id', 'abc-123');
+    expect(given.headers['x-request-id']).toBe('abc-123');
+    const made = await request(app.server).get('/healthz');
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('serves the OpenAPI document and UI at /docs', async () => {
+    const doc = await request(app.server).get('/docs/json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\./);
+    for (const path of [
+      '/v1/stems',
+      '/v1/stems/{id}',
+      '/v1/search',
+      '/v1/stems/{id}/compatible',
+      '/v1/ingest',
+      '/v1/jobs/{id}',
+    ]) {
+      expect(Object.keys(doc.body.paths)).toContain(path);
+    }
+    expect(doc.body.paths['/v1/search'].post.requestBody.content['multipart/form-data']).toBeDefined();
+    const ui = await request(app.server).get('/docs/').redirects(1);
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('<html');
+  });
+});
