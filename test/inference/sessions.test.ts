@@ -77,6 +77,30 @@ describe('ModelSessions', () => {
     }
   });
 
+  it('computes the same in a worker thread (the default) as on the calling thread', async () => {
+    const onMain = await ModelSessions.load({
+      modelDir,
+      executionProviders: ['cpu'],
+      intraOpThreads: 1,
+      thread: 'main',
+    });
+    try {
+      expect(sessions.thread).toBe('worker');
+      const logMels = Float32Array.from({ length: 2 * sessions.logMelSize }, seeded(13));
+      const inWorker = await sessions.encode(logMels, 2);
+      const inProcess = await onMain.encode(logMels, 2);
+      expect(maxAbsDifference(inWorker, inProcess)).toBeLessThan(1e-5);
+      const ids = [instrumentId('vocals'), instrumentId('piano')];
+      expect(
+        maxAbsDifference(await sessions.predict(inWorker, ids, 2), await onMain.predict(inProcess, ids, 2)),
+      ).toBeLessThan(1e-5);
+      // The caller's buffer is copied to the worker, not taken from it.
+      expect(logMels).toHaveLength(2 * sessions.logMelSize);
+    } finally {
+      await onMain.close();
+    }
+  });
+
   it('predicts something different for each instrument', async () => {
     const random = seeded(12);
     const context = Float32Array.from({ length: sessions.patchEmbeddingSize }, random);
