@@ -144,8 +144,10 @@ export function readCheckpointWeights(
 
 export function readCheckpoint(dir: string, model: StemJepa): void {
   const { header, groups } = readCheckpointTensors(dir);
-  if (JSON.stringify(header.config) !== JSON.stringify(model.config)) {
-    throw new CheckpointError(`checkpoint in ${dir} was written by a model with a different config`);
+  // The schedule may legitimately change on resume (e.g. a longer run); the architecture may not.
+  const architecture = (config: ModelConfig) => JSON.stringify({ ...config, schedule: undefined });
+  if (architecture(header.config) !== architecture(model.config)) {
+    throw new CheckpointError(`checkpoint in ${dir} was written by a model with a different architecture`);
   }
   for (const group of GROUPS) {
     const variables = groupVariables(model, group);

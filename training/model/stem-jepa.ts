@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from './adamw.js';
 import { readCheckpoint, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
-import { type ModelConfig, ModelConfigSchema } from './config.js';
+import { type ModelConfig, ModelConfigSchema, type ScheduleConfig } from './config.js';
 import { emaUpdate } from './ema.js';
 import { encode } from './encoder.js';
 import { InputShapeError } from './errors.js';
@@ -171,7 +171,10 @@ export class StemJepa {
     writeCheckpoint(dir, this);
   }
 
-  /** Restores a checkpoint written by a model with the same config; later steps are bit-identical. */
+  /**
+   * Restores a checkpoint written by a model of the same architecture. With the same schedule,
+   * later steps are bit-identical to an uninterrupted run; otherwise this model's schedule applies.
+   */
   loadCheckpoint(dir: string): void {
     readCheckpoint(dir, this);
   }
@@ -214,10 +217,17 @@ export function createStemJepa(config: ModelConfig, seed: number): StemJepa {
   return new StemJepa(ModelConfigSchema.parse(config), seed);
 }
 
-/** A model rebuilt from a checkpoint directory (its config, weights, optimizer state and step). */
-export function restoreStemJepa(dir: string): StemJepa {
-  const { config, seed } = readCheckpointHeader(dir);
-  const model = new StemJepa(config, seed);
+/**
+ * A model rebuilt from a checkpoint directory (its config, weights, optimizer state and step).
+ * `schedule` overrides parts of the saved schedule, e.g. more `totalSteps` to extend a run.
+ */
+export function restoreStemJepa(dir: string, schedule: Partial<ScheduleConfig> = {}): StemJepa {
+  const header = readCheckpointHeader(dir);
+  const config = ModelConfigSchema.parse({
+    ...header.config,
+    schedule: { ...header.config.schedule, ...schedule },
+  });
+  const model = new StemJepa(config, header.seed);
   model.loadCheckpoint(dir);
   return model;
 }

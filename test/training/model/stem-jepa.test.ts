@@ -157,11 +157,22 @@ describe('checkpoints', () => {
     model.dispose();
   });
 
-  it('refuses a checkpoint of another config or with corrupted data', () => {
+  it('restores with an extended schedule', () => {
+    const dir = join(scratch, 'extend');
+    const model = createStemJepa(config, 19);
+    model.saveCheckpoint(dir);
+    const extended = restoreStemJepa(dir, { totalSteps: 1_000 });
+    expect(extended.config.schedule.totalSteps).toBe(1_000);
+    expect(snapshot(extended.online)).toEqual(snapshot(model.online));
+    model.dispose();
+    extended.dispose();
+  });
+
+  it('refuses a checkpoint of another architecture or with corrupted data', () => {
     const dir = join(scratch, 'refuse');
     const model = createStemJepa(config, 18);
     model.saveCheckpoint(dir);
-    const other = createStemJepa(presetConfig('tiny', { schedule: { totalSteps: 99 } }), 18);
+    const other = createStemJepa(presetConfig('tiny', { mlpRatio: 3 }), 18);
     expect(() => other.loadCheckpoint(dir)).toThrow(CheckpointError);
     writeFileSync(join(dir, readCheckpointHeader(dir).tensorsFile), new Uint8Array(16));
     expect(() => model.loadCheckpoint(dir)).toThrow(/sha256/);
