@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ModelConfigSchema } from '../model/config.js';
+
+/** `training/config.json`: every hyper-parameter of a training run, in one file. */
+export const TrainConfigSchema = z.object({
+  preset: z.enum(['tiny', 'small', 'base']),
+  seed: z.number().int().nonnegative(),
+  batchSize: z.number().int().positive(),
+  schedule: ModelConfigSchema.shape.schedule.partial(),
+  corpus: z.object({
+    /** Songs the corpus generator is asked for when the corpus is missing or incomplete. */
+    songs: z.number().int().positive(),
+    /** Training starts only once at least this many training songs exist. */
+    minTrainSongs: z.number().int().positive(),
+  }),
+  normalisation: z.object({ batches: z.number().int().positive() }),
+  logEvery: z.number().int().positive(),
+  validateEvery: z.number().int().positive(),
+  validationBatches: z.number().int().positive(),
+  checkpointEveryMinutes: z.number().positive(),
+  exportEncoder: z.enum(['context', 'target']),
+});
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+export function readTrainConfig(path: string): TrainConfig {
+  const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  delete raw.$comment;
+  return TrainConfigSchema.parse(raw);
+}

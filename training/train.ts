@@ -1,0 +1,246 @@
+/**
+ * `npm run train -- [--config training/config.json] [--run-dir .cache/runs/shipped] [--out models]
+ *   [--max-minutes N] [--backend native|cpu|wasm] [--no-generate] [--no-eval]`
+ *
+ * The whole pipeline: corpus (generated if missing) → normalisation constants → training with
+ * periodic validation, collapse monitors and checkpoints → ONNX export → evaluation, whose metrics
+ * land in the exported manifest. Re-running the same command resumes from the last checkpoint;
+ * `--max-minutes` stops cleanly (checkpoint written) so long runs can be spread over sessions.
+ */
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { DEFAULT_FRONT_END, type FrontEndConfig } from '../src/audio/frontend-config.js';
+import { initTrainingBackend, type TrainingBackendName } from './backend/index.js';
+import { defaultCorpusDir, listSongs } from './data/corpus.js';
+import { hashSeed } from './data/random.js';
+import { ExampleSampler, type TrainingBatch } from './data/sampler.js';
+import { exportModel } from './export/export.js';
+import { CHECKPOINT_FILE } from './model/checkpoint.js';
+import { presetConfig } from './model/config.js';
+import { createStemJepa, type StemJepa } from './model/stem-jepa.js';
+import { loadOrMeasureNormalisation, measureNormalisation } from './run/normalisation.js';
+import { formatDuration, ThroughputMeter } from './run/progress.js';
+import { readTrainConfig, type TrainConfig } from './run/train-config.js';
+import { validate } from './run/validation.js';
+
+interface CliOptions {
+  config: string;
+  runDir: string;
+  out: string;
+  corpus: string;
+  maxMinutes?: string;
+  backend: TrainingBackendName;
+  generate: boolean;
+  eval: boolean;
+}
+
+const options = new Command()
+  .name('train')
+  .option('--config <file>', 'hyper-parameter file', 'training/config.json')
+  .option(
+    '--run-dir <dir>',
+    'checkpoints, logs and normalisation of this run',
+    join(defaultCacheDir(), 'runs', 'shipped'),
+  )
+  .option('--out <dir>', 'where the exported model goes', 'models')
+  .option('--corpus <dir>', 'corpus directory', defaultCorpusDir())
+  .option('--max-minutes <n>', 'stop (with a checkpoint) after this many minutes of training')
+  .option('--backend <name>', 'TensorFlow.js backend: native, cpu or wasm', 'native')
+  .option('--no-generate', 'do not generate missing corpus songs')
+  .option('--no-eval', 'skip the evaluation after export')
+  .parse()
+  .opts<CliOptions>();
+
+function defaultCacheDir(): string {
+  return process.env.STEMDEX_CACHE_DIR ?? resolve('.cache');
+}
+
+function log(line: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+function ensureCorpus(config: TrainConfig): void {
+  const have = existsSync(join(options.corpus, 'songs')) ? listSongs(options.corpus).length : 0;
+  if (have >= config.corpus.songs || !options.generate) return;
+  log(`corpus: ${have}/${config.corpus.songs} songs, generating the rest (resumable)`);
+  const result = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'training/data/cli.ts',
+      '--songs',
+      String(config.corpus.songs),
+      '--out',
+      options.corpus,
+    ],
+    { stdio: 'inherit' },
+  );
+  if (result.status !== 0) throw new Error(`corpus generation failed (exit ${result.status})`);
+}
+
+function trainSampler(config: TrainConfig, frontEnd: FrontEndConfig, step: number): ExampleSampler {
+  // Re-seeded from the step, so a resumed run does not replay the examples it already saw, and
+  // re-created periodically so songs the generator finished meanwhile join the pool.
+  return new ExampleSampler({
+    corpusDir: options.corpus,
+    split: 'train',
+    seed: hashSeed(config.seed, step),
+    config: frontEnd,
+  });
+}
+
+function measureFrontEnd(config: TrainConfig, runDir: string): FrontEndConfig {
+  const normalisation = loadOrMeasureNormalisation(runDir, () => {
+    const sampler = new ExampleSampler({ corpusDir: options.corpus, split: 'train', seed: config.seed });
+    const batches: Float32Array[] = [];
+    for (let i = 0; i < config.normalisation.batches; i++) {
+      const batch = sampler.nextBatch(config.batchSize);
+      batches.push(batch.context, batch.target);
+    }
+    return measureNormalisation(batches);
+  });
+  log(`normalisation: mean ${normalisation.normMean.toFixed(4)} std ${normalisation.normStd.toFixed(4)}`);
+  return { ...DEFAULT_FRONT_END, normMean: normalisation.normMean, normStd: normalisation.normStd };
+}
+
+function validationBatches(config: TrainConfig, frontEnd: FrontEndConfig): TrainingBatch[] {
+  const sampler = new ExampleSampler({
+    corpusDir: options.corpus,
+    split: 'validation',
+    seed: hashSeed(config.seed, 1),
+    config: frontEnd,
+  });
+  return Array.from({ length: config.validationBatches }, () => sampler.nextBatch(config.batchSize));
+}
+
+function trainingDescription(config: TrainConfig, model: StemJepa): Record<string, unknown> {
+  return {
+    data: {
+      corpus: 'stemdex procedural multitrack corpus (training/data), rendered with FluidR3_GM via fluidsynth',
+      trainSongs: listSongs(options.corpus, 'train').length,
+      validationSongs: listSongs(options.corpus, 'validation').length,
+      testSongs: listSongs(options.corpus, 'test').length,
+      heldoutStyleSongs: listSongs(options.corpus, 'heldout_style').length,
+    },
+    hyperParameters: config,
+    steps: model.step,
+    examplesSeen: model.step * config.batchSize,
+  };
+}
+
+function runEvaluation(outDir: string): Record<string, unknown> | undefined {
+  log('evaluating the exported model (npm run eval)');
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'training/eval/cli.ts', '--model', outDir, '--corpus', options.corpus, '--json'],
+    { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  process.stdout.write(result.stdout);
+  if (result.status !== 0) {
+    log(`evaluation failed (exit ${result.status}); the model is exported without metrics`);
+    return undefined;
+  }
+  const lines = result.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+}
+
+async function main(): Promise<void> {
+  const config = readTrainConfig(options.config);
+  const runDir = resolve(options.runDir);
+  const checkpointDir = join(runDir, 'checkpoint');
+  mkdirSync(runDir, { recursive: true });
+  ensureCorpus(config);
+  const trainSongs = listSongs(options.corpus, 'train').length;
+  if (trainSongs < config.corpus.minTrainSongs) {
+    throw new Error(`only ${trainSongs} training songs; at least ${config.corpus.minTrainSongs} are needed`);
+  }
+
+  const backend = await initTrainingBackend({ backend: options.backend });
+  log(`backend ${backend.backend} (native kernels: ${backend.nativeKernels.join(', ') || 'none'})`);
+  const frontEnd = measureFrontEnd(config, runDir);
+  const modelConfig = presetConfig(config.preset, { schedule: config.schedule });
+  const model = createStemJepa(modelConfig, config.seed);
+  if (existsSync(join(checkpointDir, CHECKPOINT_FILE))) {
+    model.loadCheckpoint(checkpointDir);
+    log(`resumed from ${checkpointDir} at step ${model.step}`);
+  }
+  const validation = validationBatches(config, frontEnd);
+  const totalSteps = modelConfig.schedule.totalSteps;
+  const deadline = options.maxMinutes
+    ? Date.now() + Number(options.maxMinutes) * 60_000
+    : Number.POSITIVE_INFINITY;
+  const metricsLog = join(runDir, 'progress.jsonl');
+  const meter = new ThroughputMeter();
+  let sampler = trainSampler(config, frontEnd, model.step);
+  let lastCheckpoint = Date.now();
+
+  while (model.step < totalSteps && Date.now() < deadline) {
+    const loss = model.trainStep(sampler.nextBatch(config.batchSize));
+    meter.record(config.batchSize);
+    const stats = model.lastStats!;
+    if (!Number.isFinite(loss))
+      throw new Error(`loss is ${loss} at step ${stats.step}: stopping (last checkpoint kept)`);
+    if (model.step % config.logEvery === 0) {
+      const rate = meter.examplesPerSecond();
+      const eta = ((totalSteps - model.step) * config.batchSize) / rate;
+      log(
+        `step ${model.step}/${totalSteps} loss ${loss.toFixed(4)} lr ${stats.learningRate.toExponential(2)} ` +
+          `ema ${stats.emaMomentum.toFixed(4)} std ${stats.contextStd.toFixed(3)}/${stats.targetStd.toFixed(3)} ` +
+          `rank ${stats.contextEffectiveRank.toFixed(1)} | ${Number.isFinite(rate) ? rate.toFixed(1) : '?'} ex/s | ETA ${formatDuration(eta)}`,
+      );
+      appendFileSync(metricsLog, `${JSON.stringify({ kind: 'train', ...stats, examplesPerSecond: rate })}\n`);
+    }
+    if (model.step % config.validateEvery === 0) {
+      const result = validate(model, validation);
+      log(
+        `validation step ${model.step}: loss ${result.loss.toFixed(4)} std ${result.contextStd.toFixed(3)}/` +
+          `${result.targetStd.toFixed(3)} rank ${result.contextEffectiveRank.toFixed(1)}`,
+      );
+      if (result.contextStd < 1e-3)
+        log('WARNING: embedding std near zero across the batch: representation collapse');
+      appendFileSync(metricsLog, `${JSON.stringify({ kind: 'validation', step: model.step, ...result })}\n`);
+      sampler = trainSampler(config, frontEnd, model.step);
+      meter.reset();
+    }
+    if (Date.now() - lastCheckpoint > config.checkpointEveryMinutes * 60_000) {
+      model.saveCheckpoint(checkpointDir);
+      lastCheckpoint = Date.now();
+      log(`checkpoint at step ${model.step}`);
+    }
+  }
+  model.saveCheckpoint(checkpointDir);
+  log(`checkpoint at step ${model.step}`);
+  if (model.step < totalSteps) {
+    log(`stopped at step ${model.step}/${totalSteps} (time budget); run the same command again to resume`);
+    return;
+  }
+
+  const training = trainingDescription(config, model);
+  const manifest = exportModel(
+    model.exportWeights(config.exportEncoder),
+    modelConfig,
+    options.out,
+    training,
+    {
+      frontEnd,
+      exportedEncoder: config.exportEncoder,
+    },
+  );
+  log(`exported ${manifest.name} to ${options.out}`);
+  if (!options.eval) return;
+  const metrics = runEvaluation(options.out);
+  if (metrics) {
+    const path = join(options.out, 'manifest.json');
+    const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(path, `${JSON.stringify({ ...written, metrics }, null, 2)}\n`);
+    log(`metrics recorded in ${path}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exit(1);
+});
