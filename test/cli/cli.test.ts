@@ -1,0 +1,158 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, tempDir, testConfig } from '../helpers/app.js';
+import { testModelDir } from '../helpers/model.js';
+import { makeSong, mixOf, wavBytes } from '../helpers/songs.js';
+
+/** The `stemdex` CLI as a user runs it: a separate process, configured by environment. */
+
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const run = promisify(execFile);
+
+const dir = tempDir();
+const stemsDir = join(dir.path, 'stems');
+const mixPath = join(dir.path, 'mix.wav');
+let env: NodeJS.ProcessEnv;
+
+async function stemdex(args: string[], extraEnv: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...env, ...extraEnv },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+beforeAll(async () => {
+  mkdirSync(join(stemsDir, 'nested'), { recursive: true });
+  for (let i = 0; i < 3; i++) {
+    const song = makeSong(i, 9, 5);
+    const folder = i === 2 ? join(stemsDir, 'nested') : stemsDir;
+    writeFileSync(join(folder, `song${i}-bass.wav`), wavBytes(song.stems.bass!));
+    if (i === 0) writeFileSync(mixPath, wavBytes(mixOf(song, ['bass'])));
+  }
+  writeFileSync(join(stemsDir, 'notes.txt'), 'not audio, skipped by folder expansion');
+  env = {
+    PATH: process.env.PATH,
+    STEMDEX_MODEL_DIR: await testModelDir(),
+    STEMDEX_DATA_DIR: join(dir.path, 'data'),
+    STEMDEX_EXECUTION_PROVIDERS: 'cpu',
+    STEMDEX_AUDIO_WORKERS: '1',
+    STEMDEX_INTRA_OP_THREADS: '1',
+    STEMDEX_LOG_LEVEL: 'warn',
+  };
+});
+
+afterAll(() => dir.remove());
+
+describe('stemdex ingest + search (in-process)', () => {
+  it('ingests a folder recursively with a progress report, then searches it', async () => {
+    const ingest = await stemdex(['ingest', stemsDir, '--instrument', 'bass', '--catalog', 'cli']);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    expect(ingest.stderr).toContain('3/3');
+    expect(ingest.stderr).toContain('ingested 3 of 3 files');
+
+    const json = await stemdex(['search', mixPath, '--instrument', 'bass', '-k', '2', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const results = JSON.parse(json.stdout) as Array<{ stem: { instrument: string; external_id: string } }>;
+    expect(results).toHaveLength(2);
+    for (const result of results) {
+      expect(result.stem.instrument).toBe('bass');
+      expect(result.stem.external_id).toMatch(/^song[0-2]-bass$/);
+    }
+
+    const table = await stemdex(['search', mixPath, '--instrument', 'bass']);
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^#\s+score\s+offset_s\s+stem id\s+external id/);
+    expect(lines).toHaveLength(2 + 3);
+  });
+
+  it('fails with a message on bad arguments', async () => {
+    const unknown = await stemdex(['search', mixPath, '--instrument', 'kazoo']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('expected one of drums, bass');
+    const missing = await stemdex(['ingest', stemsDir]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('--instrument');
+    const badConfig = await stemdex(['search', mixPath, '--instrument', 'bass'], { STEMDEX_PORT: 'abc' });
+    expect(badConfig.code).not.toBe(0);
+    expect(badConfig.stderr).toContain('STEMDEX_PORT');
+  });
+
+  it('reports files that fail and exits non-zero', async () => {
+    const broken = join(dir.path, 'broken.wav');
+    writeFileSync(broken, 'RIFF nonsense');
+    const result = await stemdex([
+      'ingest',
+      broken,
+      join(stemsDir, 'song0-bass.wav'),
+      '--instrument',
+      'bass',
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('ingested 1 of 2 files');
+    expect(result.stderr).toContain(`failed: ${broken}`);
+  });
+});
+
+describe('stemdex --url (against a running server)', () => {
+  let app: FastifyInstance;
+  let url: string;
+  const serverDir = tempDir();
+  const key = 'cli-test-key-0123456789';
+
+  beforeAll(async () => {
+    app = await startApp(await testConfig(serverDir.path, { STEMDEX_API_KEYS: key }));
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+
+  afterAll(async () => {
+    await app.close();
+    serverDir.remove();
+  });
+
+  it('uploads through the HTTP API with an API key and searches remotely', async () => {
+    const denied = await stemdex(['ingest', stemsDir, '--instrument', 'bass', '--url', url]);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('UNAUTHORIZED');
+
+    const ingest = await stemdex([
+      'ingest',
+      stemsDir,
+      '--instrument',
+      'bass',
+      '--url',
+      url,
+      '--api-key',
+      key,
+    ]);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    const list = await request(app.server).get('/v1/stems');
+    expect(list.body.items).toHaveLength(3);
+
+    const search = await stemdex([
+      'search',
+      mixPath,
+      '--instrument',
+      'bass',
+      '-k',
+      '3',
+      '--json',
+      '--url',
+      url,
+    ]);
+    expect(search.code, search.stderr).toBe(0);
+    expect(JSON.parse(search.stdout)).toHaveLength(3);
+  });
+});
