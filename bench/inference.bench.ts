@@ -3,8 +3,11 @@
  *
  *   npm run bench:inference [-- --seconds 2 --model-dir models]
  *
- * Part 1, raw sessions: encoder and predictor at batch 1/8/32 with 1 and 2 intra-op threads.
- * Part 2, the micro-batcher: N concurrent single-chunk requests against the encoder batcher,
+ * Part 1, raw sessions on the calling thread: encoder and predictor at batch 1/8/32 with 1 and 2
+ * intra-op threads.
+ * Part 2, the micro-batcher: N concurrent single-chunk requests against the encoder batcher, with
+ * the sessions in a worker thread (the service's default) and on the main thread, also reporting
+ * how long the event loop stalled (what an HTTP request arriving meanwhile would wait),
  * showing how batches fill under load and what that does to throughput and latency. Batching
  * pays off where a bigger batch costs less per chunk (accelerators); on a CPU whose per-chunk cost
  * is flat in the batch size it mainly trades latency for fairness.
@@ -15,6 +18,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { chunkSamples } from '../src/audio/frontend-config.js';
 import { MicroBatcher } from '../src/inference/micro-batcher.js';
@@ -59,15 +63,15 @@ console.log(`model: ${dir}`);
 console.log(`cpu: ${cpus()[0]?.model ?? 'unknown'} × ${availableParallelism()}, node ${process.version}`);
 
 const rows: string[][] = [];
-let chunkSeconds = 8;
 for (const threads of [1, 2]) {
   const sessions = await ModelSessions.load({
     modelDir: dir,
     executionProviders: ['cuda', 'cpu'],
     intraOpThreads: threads,
+    thread: 'main',
   });
   const frontEnd = sessions.manifest.frontEnd;
-  chunkSeconds = chunkSamples(frontEnd) / frontEnd.sampleRate;
+  const chunkSeconds = chunkSamples(frontEnd) / frontEnd.sampleRate;
   for (const batch of [1, 8, 32]) {
     const logMels = seededValues(batch * sessions.logMelSize, batch);
     const context = await sessions.encode(logMels, batch);
@@ -103,14 +107,26 @@ printTable(
   rows,
 );
 
-// Part 2: concurrency through the micro-batcher (encoder only, 1 thread, batch ≤ 16, wait 5 ms).
-const sessions = await ModelSessions.load({
-  modelDir: dir,
-  executionProviders: ['cuda', 'cpu'],
-  intraOpThreads: 1,
-});
+// Part 2: concurrency through the micro-batcher (encoder only, 1 intra-op thread, batch ≤ 16, wait 5 ms).
 const batchRows: string[][] = [];
-for (const clients of [1, 4, 16, 32]) {
+for (const thread of ['worker', 'main'] as const) {
+  const sessions = await ModelSessions.load({
+    modelDir: dir,
+    executionProviders: ['cuda', 'cpu'],
+    intraOpThreads: 1,
+    thread,
+  });
+  for (const clients of [1, 4, 16, 32])
+    batchRows.push([thread, ...(await concurrentLoad(sessions, clients))]);
+  await sessions.close();
+}
+console.log();
+printTable(
+  ['sessions on', 'concurrent clients', 'chunks/s', 'mean batch', 'p50 ms', 'p95 ms', 'max loop stall ms'],
+  batchRows,
+);
+
+async function concurrentLoad(sessions: ModelSessions, clients: number): Promise<string[]> {
   const sizes: number[] = [];
   const batcher = new MicroBatcher<Float32Array, Float32Array>({
     name: 'encoder',
@@ -130,8 +146,12 @@ for (const clients of [1, 4, 16, 32]) {
     hooks: { onBatch: ({ size }) => sizes.push(size) },
   });
   const chunk = seededValues(sessions.logMelSize, 7);
+  await batcher.submit(chunk);
+  sizes.length = 0;
   let done = 0;
   const latencies: number[] = [];
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const deadline = performance.now() + secondsPerCase * 1000;
   const started = performance.now();
   await Promise.all(
@@ -145,20 +165,19 @@ for (const clients of [1, 4, 16, 32]) {
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  loopDelay.disable();
   await batcher.close();
   latencies.sort((a, b) => a - b);
   const meanBatch = sizes.reduce((a, b) => a + b, 0) / sizes.length;
-  batchRows.push([
+  return [
     String(clients),
     (done / elapsed).toFixed(1),
     meanBatch.toFixed(1),
     latencies[Math.floor(latencies.length * 0.5)]!.toFixed(0),
     latencies[Math.floor(latencies.length * 0.95)]!.toFixed(0),
-  ]);
+    (loopDelay.max / 1e6).toFixed(0),
+  ];
 }
-await sessions.close();
-console.log();
-printTable(['concurrent clients', 'chunks/s', 'mean batch', 'p50 ms', 'p95 ms'], batchRows);
 
 function printTable(header: string[], body: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
