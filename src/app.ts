@@ -119,8 +119,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerSearchRoutes(app, ctx);
   registerIngestRoutes(app, ctx);
 
-  app.addHook('onClose', async () => {
+  // Readiness fails first, so load balancers stop routing here while in-flight work finishes.
+  app.addHook('preClose', async () => {
     ctx.state.closing = true;
+  });
+  app.addHook('onClose', async () => {
     await ingest.stop();
     if (options.catalog === undefined) await catalog.close();
     if (options.model === undefined) await model.close();

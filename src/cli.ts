@@ -54,7 +54,10 @@ async function serve(config: Config): Promise<void> {
     }, config.shutdownGraceMs);
     timer.unref();
     app.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info('shutdown complete');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -36,6 +36,8 @@ export interface EmbeddingModel {
   readonly modelId: string;
   /** The onnxruntime execution provider that actually runs the model. */
   readonly activeProvider: string;
+  /** Providers tried before the active one, and why each was skipped. */
+  readonly providerAttempts?: ReadonlyArray<{ provider: string; ok: boolean; reason?: string }>;
   readonly geometry: TimelineGeometry;
   embedStem(bytes: Uint8Array, options: { maxDurationSeconds?: number }): Promise<StemEmbedding>;
   embedQuery(

@@ -40,6 +40,10 @@ class ServiceModel implements EmbeddingModel {
     return this.sessions.activeProvider;
   }
 
+  get providerAttempts(): ReadonlyArray<{ provider: string; ok: boolean; reason?: string }> {
+    return this.sessions.providerAttempts;
+  }
+
   embedStem(bytes: Uint8Array, options: { maxDurationSeconds?: number }): Promise<StemEmbedding> {
     return this.embedder.embedStem(bytes, options);
   }
@@ -90,10 +94,6 @@ export async function openEmbeddingModel(
     interOpThreads: config.interOpThreads,
     logger: options.logger,
   });
-  options.logger.info(
-    { provider: sessions.activeProvider, model: `${sessions.manifest.name}@${sessions.manifest.version}` },
-    'model loaded',
-  );
   const frontEnd = new FrontEndPool({ config: sessions.manifest.frontEnd, threads: config.audioWorkers });
   const embedder = new Embedder({
     sessions,

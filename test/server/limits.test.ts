@@ -178,7 +178,7 @@ describe('observability', () => {
     // Its own model, so the inference metrics land in this app's registry.
     const dir = tempDir();
     dirs.push(dir);
-    const config = await testConfig(dir.path);
+    const config = await testConfig(dir.path, { STEMDEX_EXECUTION_PROVIDERS: 'cuda,cpu' });
     const registry = new Registry();
     observedModel = await loadTestModel(config, registry);
     app = await startApp(config, { model: observedModel, registry });
@@ -188,11 +188,16 @@ describe('observability', () => {
     await observedModel.close();
   });
 
-  it('reports liveness and readiness with the active execution provider', async () => {
+  it('reports liveness, and readiness with the active execution provider', async () => {
     expect((await request(app.server).get('/healthz')).body).toEqual({ status: 'ok' });
     const ready = await request(app.server).get('/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'ready', model: { provider: 'cpu' }, index: { stems: 0 } });
+    expect(ready.body).toMatchObject({ status: 'ready', index: { stems: 0 } });
+    // CUDA is preferred; where it cannot run, the fallback and its reason are reported.
+    const { provider, provider_attempts: attempts } = ready.body.model;
+    expect(attempts.at(-1)).toEqual({ provider, ok: true });
+    if (provider === 'cpu')
+      expect(attempts[0]).toMatchObject({ provider: 'cuda', ok: false, reason: expect.any(String) });
   });
 
   it('exposes Prometheus metrics: latency, batch sizes, queue depth, index size', async () => {

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES } from '../errors.js';
 import { zodToOpenApi } from '../zod-schema.js';
 
 /** OpenAPI document generated from the routes' zod schemas; UI at `/docs`, JSON at `/docs/json`. */
@@ -9,7 +10,12 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
     openapi: {
       info: {
         title: 'stemdex',
-        description: 'Stem-JEPA musical stem compatibility search: which stems in my catalog fit this mix?',
+        description:
+          'Stem-JEPA musical stem compatibility search: which stems in my catalog fit this mix?\n\n' +
+          'Every error is `{ "error": { "code", "message", "details"? } }`. Codes and statuses:\n\n' +
+          Object.entries(ERROR_CODES)
+            .map(([code, status]) => `- \`${code}\`: ${status}`)
+            .join('\n'),
         version,
       },
       components: {

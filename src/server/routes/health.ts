@@ -9,7 +9,13 @@ const HealthResponse = z.object({ status: z.literal('ok') });
 
 const ReadyResponse = z.object({
   status: z.literal('ready'),
-  model: z.object({ id: z.string(), provider: z.string().describe('Active onnxruntime execution provider') }),
+  model: z.object({
+    id: z.string(),
+    provider: z.string().describe('Active onnxruntime execution provider'),
+    provider_attempts: z
+      .array(z.object({ provider: z.string(), ok: z.boolean(), reason: z.string().optional() }))
+      .describe('Providers tried in configured order, with the reason each skipped one failed'),
+  }),
   index: z.object({ stems: z.number().int(), chunks: z.number().int(), index_size: z.number().int() }),
 });
 
@@ -35,7 +41,11 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
     const stats = await ctx.catalog.stats();
     return {
       status: 'ready' as const,
-      model: { id: ctx.model.modelId, provider: ctx.model.activeProvider },
+      model: {
+        id: ctx.model.modelId,
+        provider: ctx.model.activeProvider,
+        provider_attempts: ctx.model.providerAttempts ?? [],
+      },
       index: { stems: stats.stems, chunks: stats.chunks, index_size: stats.indexSize },
     };
   });
