@@ -139,9 +139,11 @@ export class ExampleSampler {
     this.pool[this.rng.int(0, this.pool.length - 1)] = this.load(candidate);
   }
 
+  /** The crop as a view when it lies inside the signal, else a zero-padded copy. */
   private crop(samples: Float32Array, start: number): Float32Array {
+    if (start + this.cropLength <= samples.length) return samples.subarray(start, start + this.cropLength);
     const out = new Float32Array(this.cropLength);
-    out.set(samples.subarray(start, Math.min(samples.length, start + this.cropLength)));
+    out.set(samples.subarray(start));
     return out;
   }
 
@@ -169,12 +171,13 @@ export class ExampleSampler {
         for (let i = 0; i < context.length; i++) context[i] += gain * crop[i];
       }
       const targetGain = this.randomGain(target.stem.gain);
-      for (let i = 0; i < target.crop.length; i++) target.crop[i] *= targetGain;
+      const targetAudio = new Float32Array(this.cropLength);
+      for (let i = 0; i < targetAudio.length; i++) targetAudio[i] = targetGain * target.crop[i];
       return {
         songId: song.songId,
         startSample: start,
         context,
-        target: target.crop,
+        target: targetAudio,
         targetStem: target.stem.name,
         contextStems: chosen.map(({ stem }) => stem.name),
         instrument: target.stem.instrument,

@@ -14,6 +14,7 @@ import {
   splitForSeed,
 } from '../../../training/data/corpus.js';
 import { generateSong } from '../../../training/data/generate.js';
+import { PrefetchingSampler } from '../../../training/data/prefetch.js';
 import { labelForProgram, labelForStem } from '../../../training/data/programs.js';
 import { ExampleSampler } from '../../../training/data/sampler.js';
 import { styleForSeed } from '../../../training/data/song.js';
@@ -205,5 +206,23 @@ describe('ExampleSampler', () => {
     expect(a.target).toEqual(b.target);
     expect([...a.instrumentIds]).toEqual([...b.instrumentIds]);
     expect(a.context).not.toEqual(c.context);
+  });
+
+  it('prefetches on a worker thread the same batches as the in-thread sampler', async () => {
+    const options = { corpusDir, split: 'train' as const, seed: 5, residentSongs: 3 };
+    const inThread = new ExampleSampler(options);
+    const prefetcher = new PrefetchingSampler({ ...options, batchSize: 2, depth: 2 });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const expected = inThread.nextBatch(2);
+        const actual = await prefetcher.nextBatch();
+        expect(actual.context).toEqual(expected.context);
+        expect(actual.target).toEqual(expected.target);
+        expect([...actual.instrumentIds]).toEqual([...expected.instrumentIds]);
+        expect(actual.songIds).toEqual(expected.songIds);
+      }
+    } finally {
+      await prefetcher.close();
+    }
   });
 });

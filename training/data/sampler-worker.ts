@@ -1,0 +1,12 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PrefetchWorkerData } from './prefetch.js';
+import { ExampleSampler } from './sampler.js';
+
+/** Worker side of PrefetchingSampler: one ExampleSampler, one batch per request, in order. */
+const { batchSize, ...options } = workerData as PrefetchWorkerData;
+const sampler = new ExampleSampler(options);
+parentPort!.on('message', () => {
+  const batch = sampler.nextBatch(batchSize);
+  const buffers = [batch.context.buffer, batch.target.buffer, batch.instrumentIds.buffer] as ArrayBuffer[];
+  parentPort!.postMessage(batch, buffers);
+});
