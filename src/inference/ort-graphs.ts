@@ -21,9 +21,7 @@ import { loadManifest, type ModelManifest, numPatches } from './manifest.js';
  * the public face; it runs this in a worker thread by default, because onnxruntime-node runs a
  * session synchronously on the calling thread and would otherwise stall the event loop.
  *
- * The graphs are loaded with the first execution provider that works.
- *
- * Providers are tried one at a time in the configured order. A provider counts as working only
+ * Execution providers are tried one at a time in the configured order. A provider counts as working only
  * once both graphs have loaded *and* run a warm-up batch with it, because a CUDA build can load a
  * graph fine and then fail on the first run (no device, driver mismatch, out of memory). Every
  * attempt is logged and kept in `providerAttempts`, so `/readyz` can say what is active and why
@@ -94,8 +92,7 @@ function providerUnavailableReason(provider: ExecutionProviderName, supported: S
 
 export class OrtGraphs {
   private closed = false;
-  /** How long the warm-up run of both graphs took. */
-  warmUpMs = 0;
+  private warmUpDurationMs = 0;
 
   private constructor(
     readonly manifest: ModelManifest,
@@ -122,7 +119,7 @@ export class OrtGraphs {
       try {
         graphs = await createGraphs(options, manifest, provider);
         const sessions = new OrtGraphs(manifest, provider, attempts, graphs);
-        sessions.warmUpMs = await sessions.warmUp();
+        sessions.warmUpDurationMs = await sessions.warmUp();
         attempts.push({ provider, ok: true });
         logger.info(
           {
@@ -146,6 +143,11 @@ export class OrtGraphs {
         .map((attempt) => `${attempt.provider}: ${attempt.reason}`)
         .join('; ')}`,
     );
+  }
+
+  /** How long the warm-up run of both graphs took. */
+  get warmUpMs(): number {
+    return this.warmUpDurationMs;
   }
 
   get numPatches(): number {
