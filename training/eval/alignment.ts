@@ -1,4 +1,4 @@
-import { type PatchLayout, timeSequence } from './pooling.js';
+import type { PatchGrid } from '../../src/inference/pooling.js';
 
 /**
  * Temporal alignment of predictions: the mean cosine similarity between the predicted and the
@@ -22,22 +22,23 @@ export class AlignmentAccumulator {
   private pairs = 0;
 
   constructor(
-    private readonly layout: PatchLayout,
+    private readonly grid: PatchGrid,
     /** Largest shift in steps; must leave at least one overlapping step. */
     readonly maxShift: number,
     /** Duration of one patch column in seconds. */
     readonly stepSeconds: number,
   ) {
-    if (maxShift >= layout.gridTime)
-      throw new RangeError(`shift ${maxShift} leaves no overlap in ${layout.gridTime} steps`);
+    if (maxShift >= grid.gridTime)
+      throw new RangeError(`shift ${maxShift} leaves no overlap in ${grid.gridTime} steps`);
     this.sums = new Float64Array(2 * maxShift + 1);
   }
 
-  /** Adds one (prediction, target) pair of patch embeddings `[numPatches × D]`. */
-  add(predictedPatches: Float32Array, targetPatches: Float32Array): void {
-    const predicted = timeSequence(predictedPatches, this.layout);
-    const target = timeSequence(targetPatches, this.layout);
-    const curve = shiftedSimilarity(predicted, target, this.layout.gridTime, this.layout.dim, this.maxShift);
+  /**
+   * Adds one (prediction, target) pair of timelines: `[gridTime × D]`, unit-length rows, as
+   * `poolPatches` returns them.
+   */
+  add(predicted: Float32Array, target: Float32Array): void {
+    const curve = shiftedSimilarity(predicted, target, this.grid.gridTime, this.grid.dim, this.maxShift);
     for (let i = 0; i < curve.length; i++) this.sums[i] += curve[i];
     this.pairs++;
   }

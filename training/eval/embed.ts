@@ -1,10 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import {
+  ENCODER_INPUT,
+  ENCODER_OUTPUT,
+  PREDICTOR_EMBEDDINGS_INPUT,
+  PREDICTOR_INSTRUMENT_INPUT,
+  PREDICTOR_OUTPUT,
+} from '../../src/inference/graph-io.js';
 import { loadManifest, type ModelManifest, numPatches } from '../../src/inference/manifest.js';
+import type { PatchGrid } from '../../src/inference/pooling.js';
 import { INSTRUMENTS, type Instrument } from '../../src/instruments.js';
 import { ModelContractError, ModelNotFoundError } from './errors.js';
-import type { PatchLayout } from './pooling.js';
 
 export interface EmbedderOptions {
   /** Chunks per onnxruntime call. */
@@ -14,13 +21,14 @@ export interface EmbedderOptions {
 }
 
 /**
- * The exported Stem-JEPA graphs run exactly as the service runs them (onnxruntime-node, CPU):
- * `encoder.onnx` (the EMA target encoder) embeds stems and mixes, `predictor.onnx` maps a mix's
- * patch embeddings to the predicted embeddings of a stem of a given instrument.
+ * The exported graphs run as the service runs them (onnxruntime-node, CPU), so the numbers
+ * describe the shipped model: `encoder.onnx` (the EMA target encoder) embeds stems and mixes;
+ * `predictor.onnx` maps a mix's patch embeddings to the predicted embeddings of a stem of the
+ * requested instrument. Takes and returns one array per chunk and batches inside.
  */
-export class OnnxStemJepa {
-  readonly layout: PatchLayout;
-  readonly patchesPerChunk: number;
+export class ChunkEmbedder {
+  readonly grid: PatchGrid;
+  private readonly patchesPerChunk: number;
   private readonly batchSize: number;
 
   private constructor(
@@ -31,40 +39,35 @@ export class OnnxStemJepa {
   ) {
     this.batchSize = options.batchSize ?? 16;
     this.patchesPerChunk = numPatches(manifest);
-    this.layout = {
+    this.grid = {
       gridFreq: manifest.patch.gridFreq,
       gridTime: manifest.patch.gridTime,
       dim: manifest.embeddingDim,
     };
   }
 
-  static async load(modelDir: string, options: EmbedderOptions = {}): Promise<OnnxStemJepa> {
+  static async load(modelDir: string, options: EmbedderOptions = {}): Promise<ChunkEmbedder> {
     if (!existsSync(join(modelDir, 'manifest.json'))) throw new ModelNotFoundError(modelDir);
     const manifest = loadManifest(modelDir);
-    const vocabulary = manifest.instruments.join(',');
-    if (vocabulary !== INSTRUMENTS.join(',')) {
+    if (manifest.instruments.join(',') !== INSTRUMENTS.join(',')) {
       throw new ModelContractError(
-        `model instruments [${vocabulary}] differ from [${INSTRUMENTS.join(',')}]`,
+        `model instruments [${manifest.instruments.join(',')}] differ from [${INSTRUMENTS.join(',')}]`,
       );
     }
     const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: ['cpu'],
       intraOpNumThreads: options.threads ?? 2,
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
     };
-    const encoder = await ort.InferenceSession.create(
-      join(modelDir, manifest.graphs.encoder.file),
-      sessionOptions,
-    );
-    const predictor = await ort.InferenceSession.create(
-      join(modelDir, manifest.graphs.predictor.file),
-      sessionOptions,
-    );
-    return new OnnxStemJepa(manifest, encoder, predictor, options);
+    const create = (file: string) => ort.InferenceSession.create(join(modelDir, file), sessionOptions);
+    const encoder = await create(manifest.graphs.encoder.file);
+    const predictor = await create(manifest.graphs.predictor.file);
+    return new ChunkEmbedder(manifest, encoder, predictor, options);
   }
 
-  /** Normalised log-mel chunks `[nMels × chunkFrames]`, mel-major → patch embeddings `[numPatches × D]` each. */
+  /** Normalised log-mel chunks (mel-major `nMels × chunkFrames`) → patch embeddings `[numPatches × D]`. */
   async encode(logMels: readonly Float32Array[]): Promise<Float32Array[]> {
     const { nMels, chunkFrames } = this.manifest.frontEnd;
     const inputSize = nMels * chunkFrames;
@@ -79,18 +82,18 @@ export class OnnxStemJepa {
         input.set(logMels[i], (i - start) * inputSize);
       }
       const output = await this.encoder.run({
-        log_mel: new ort.Tensor('float32', input, [end - start, 1, nMels, chunkFrames]),
+        [ENCODER_INPUT]: new ort.Tensor('float32', input, [end - start, 1, nMels, chunkFrames]),
       });
-      return this.splitOutput(output.patch_embeddings, end - start);
+      return this.split(output[ENCODER_OUTPUT], end - start);
     });
   }
 
-  /** Patch embeddings of mixes → predicted patch embeddings of the named instrument's stem. */
+  /** Patch embeddings of mixes → predicted patch embeddings of each requested instrument's stem. */
   async predict(
     contexts: readonly Float32Array[],
     instruments: readonly Instrument[],
   ): Promise<Float32Array[]> {
-    const chunkSize = this.patchesPerChunk * this.layout.dim;
+    const chunkSize = this.patchesPerChunk * this.grid.dim;
     return this.inBatches(contexts.length, async (start, end) => {
       const context = new Float32Array((end - start) * chunkSize);
       const ids = new BigInt64Array(end - start);
@@ -99,18 +102,18 @@ export class OnnxStemJepa {
         ids[i - start] = BigInt(this.manifest.instruments.indexOf(instruments[i]));
       }
       const output = await this.predictor.run({
-        context_embeddings: new ort.Tensor('float32', context, [
+        [PREDICTOR_EMBEDDINGS_INPUT]: new ort.Tensor('float32', context, [
           end - start,
           this.patchesPerChunk,
-          this.layout.dim,
+          this.grid.dim,
         ]),
-        instrument_id: new ort.Tensor('int64', ids, [end - start]),
+        [PREDICTOR_INSTRUMENT_INPUT]: new ort.Tensor('int64', ids, [end - start]),
       });
-      return this.splitOutput(output.predicted_embeddings, end - start);
+      return this.split(output[PREDICTOR_OUTPUT], end - start);
     });
   }
 
-  async release(): Promise<void> {
+  async close(): Promise<void> {
     await this.encoder.release();
     await this.predictor.release();
   }
@@ -126,16 +129,16 @@ export class OnnxStemJepa {
     return results;
   }
 
-  private splitOutput(tensor: ort.Tensor | undefined, batch: number): Float32Array[] {
-    const chunkSize = this.patchesPerChunk * this.layout.dim;
-    const expected = [batch, this.patchesPerChunk, this.layout.dim].join(',');
+  private split(tensor: ort.Tensor | undefined, batch: number): Float32Array[] {
+    const chunkSize = this.patchesPerChunk * this.grid.dim;
+    const expected = [batch, this.patchesPerChunk, this.grid.dim].join(',');
     if (!tensor || tensor.dims.join(',') !== expected || !(tensor.data instanceof Float32Array)) {
       throw new ModelContractError(
         `model output has shape [${tensor?.dims.join(',')}], expected [${expected}]`,
       );
     }
     const data = tensor.data;
-    // Copies, so the caller does not keep onnxruntime's whole batch buffer alive.
+    // Copies, so one kept chunk does not pin onnxruntime's whole batch buffer.
     return Array.from({ length: batch }, (_, i) => data.slice(i * chunkSize, (i + 1) * chunkSize));
   }
 }

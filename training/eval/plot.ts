@@ -126,9 +126,8 @@ export function renderLinePlot(spec: LinePlotSpec): Buffer {
   const width = spec.width ?? 800;
   const height = spec.height ?? 500;
   const canvas = new Canvas(width, height);
-  const margin = { left: 100, right: 30, top: 50, bottom: 70 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
+  const glyphH = GLYPH_HEIGHT * TEXT_SCALE;
+  const legendRowH = glyphH + 8;
 
   const [xMin, xMax] = extent(spec.series.flatMap((s) => s.x));
   const [yDataMin, yDataMax] = extent(spec.series.flatMap((s) => s.y));
@@ -137,6 +136,16 @@ export function renderLinePlot(spec: LinePlotSpec): Buffer {
   const yMin = Math.min(yDataMin - yPad, yTicks[0]);
   const yMax = Math.max(yDataMax + yPad, yTicks[yTicks.length - 1]);
   const xTicks = niceTicks(xMin, xMax, 8);
+  const yTickLabelWidth = Math.max(...yTicks.map((tick) => textWidth(formatTick(tick, yTicks))));
+  // Left: y-axis title, gap, tick labels, tick marks. Top: title, then one legend row per series.
+  const margin = {
+    left: 14 + glyphH + 14 + yTickLabelWidth + 12,
+    right: 30,
+    top: 16 + glyphH + 14 + spec.series.length * legendRowH + 6,
+    bottom: 70,
+  };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
   const toX = (x: number) => margin.left + ((x - xMin) / (xMax - xMin)) * plotW;
   const toY = (y: number) => margin.top + plotH - ((y - yMin) / (yMax - yMin)) * plotH;
 
@@ -148,7 +157,6 @@ export function renderLinePlot(spec: LinePlotSpec): Buffer {
 
   canvas.line(margin.left, margin.top, margin.left, margin.top + plotH, BLACK, 2);
   canvas.line(margin.left, margin.top + plotH, margin.left + plotW, margin.top + plotH, BLACK, 2);
-  const glyphH = GLYPH_HEIGHT * TEXT_SCALE;
   for (const tick of yTicks) {
     const y = toY(tick);
     canvas.line(margin.left - 6, y, margin.left, y, BLACK, 2);
@@ -170,14 +178,13 @@ export function renderLinePlot(spec: LinePlotSpec): Buffer {
     }
   }
 
-  canvas.text(spec.title, margin.left + (plotW - textWidth(spec.title)) / 2, 16);
+  canvas.text(spec.title, (width - textWidth(spec.title)) / 2, 16);
   canvas.text(spec.xLabel, margin.left + (plotW - textWidth(spec.xLabel)) / 2, height - 28);
   canvas.text(spec.yLabel, 14, margin.top + (plotH + textWidth(spec.yLabel)) / 2, BLACK, true);
   spec.series.forEach((series, index) => {
-    const y = margin.top + 10 + index * (glyphH + 8);
-    const x = margin.left + plotW - 20 - textWidth(series.label) - 30;
-    canvas.line(x, y + glyphH / 2, x + 22, y + glyphH / 2, series.color, 3);
-    canvas.text(series.label, x + 30, y);
+    const y = 16 + glyphH + 14 + index * legendRowH;
+    canvas.line(margin.left + 10, y + glyphH / 2, margin.left + 40, y + glyphH / 2, series.color, 3);
+    canvas.text(series.label, margin.left + 50, y);
   });
 
   return PNG.sync.write(canvas.png);

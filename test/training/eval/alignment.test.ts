@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { type PatchGrid, poolPatches } from '../../../src/inference/pooling.js';
 import { AlignmentAccumulator } from '../../../training/eval/alignment.js';
-import type { PatchLayout } from '../../../training/eval/pooling.js';
 import { seededRandom } from '../../../training/eval/random.js';
 
-const layout: PatchLayout = { gridFreq: 5, gridTime: 50, dim: 16 };
+const layout: PatchGrid = { gridFreq: 5, gridTime: 50, dim: 16 };
 
 function randomPatches(random: () => number): Float32Array {
   return Float32Array.from({ length: layout.gridFreq * layout.gridTime * layout.dim }, () => random() - 0.5);
@@ -26,13 +26,15 @@ function noisy(source: Float32Array, random: () => number, amount: number): Floa
   return source.map((value) => value + amount * (random() - 0.5));
 }
 
+const timeline = (patches: Float32Array) => poolPatches(patches, layout).timeline;
+
 describe('AlignmentAccumulator', () => {
   it('peaks at zero shift when predictions are noisy copies of their targets', () => {
     const random = seededRandom(7);
     const accumulator = new AlignmentAccumulator(layout, 25, 0.16);
     for (let pair = 0; pair < 20; pair++) {
       const target = randomPatches(random);
-      accumulator.add(noisy(target, random, 0.8), target);
+      accumulator.add(timeline(noisy(target, random, 0.8)), timeline(target));
     }
     const curve = accumulator.curve();
     expect(curve.pairs).toBe(20);
@@ -51,7 +53,7 @@ describe('AlignmentAccumulator', () => {
     for (let pair = 0; pair < 10; pair++) {
       const target = randomPatches(random);
       // Prediction step t holds target step t + 3, so it matches the target shifted by +3 steps.
-      accumulator.add(shiftColumns(target, 3), target);
+      accumulator.add(timeline(shiftColumns(target, 3)), timeline(target));
     }
     expect(accumulator.curve().peakShiftSeconds).toBeCloseTo(0.48);
   });

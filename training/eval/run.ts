@@ -1,0 +1,139 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { Split } from '../data/corpus.js';
+import { corpusSongSource } from './corpus-source.js';
+import { ChunkEmbedder } from './embed.js';
+import { collectMixEmbeddings, evaluateSplit, type SplitRun } from './evaluate.js';
+import { FrontEndFeaturizer } from './features.js';
+import { renderLinePlot } from './plot.js';
+import { runProbeTasks } from './probe-tasks.js';
+import { alignmentSummary, type EvalReport, renderMarkdown, summariseSplit, targetChecks } from './report.js';
+
+export interface RunOptions {
+  modelDir: string;
+  corpusDir: string;
+  split: Split;
+  /** Second split evaluated the same way (the held-out style); null skips it. */
+  heldoutSplit: Split | null;
+  /** Songs per evaluated split (evenly spaced); all when absent. */
+  maxSongs?: number;
+  probeSplit: Split;
+  /** Songs of `probeSplit` the probes are trained on; 0 skips the probes. */
+  probeSongs: number;
+  /** Where eval.json, eval.md and the alignment plot go. */
+  outDir: string;
+  plotPath?: string;
+  batchSize?: number;
+  threads?: number;
+  seed?: number;
+  onProgress?: (message: string) => void;
+}
+
+/** Runs the whole evaluation, writes `eval.json`, `eval.md` and the alignment PNG, returns the report. */
+export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
+  const progress = options.onProgress ?? (() => {});
+  const started = performance.now();
+  const timing: Record<string, number> = {};
+  const lap = (name: string, since: number) => {
+    timing[`${name}_seconds`] = Math.round((performance.now() - since) / 100) / 10;
+  };
+
+  const embedder = await ChunkEmbedder.load(options.modelDir, {
+    batchSize: options.batchSize,
+    threads: options.threads,
+  });
+  try {
+    const { frontEnd } = embedder.manifest;
+    const featurizer = new FrontEndFeaturizer(frontEnd);
+    const evaluate = async (split: Split): Promise<SplitRun> => {
+      const since = performance.now();
+      const source = corpusSongSource(options.corpusDir, split, frontEnd.sampleRate, options.maxSongs);
+      progress(`evaluating ${split}: ${source.ids.length} songs`);
+      const run = await evaluateSplit(source, embedder, featurizer, {
+        split,
+        seed: options.seed,
+        onProgress: progress,
+      });
+      lap(split, since);
+      return run;
+    };
+
+    const test = await evaluate(options.split);
+    const heldout = options.heldoutSplit ? await evaluate(options.heldoutSplit) : null;
+
+    let probes: EvalReport['probes'] = null;
+    if (options.probeSongs > 0) {
+      const since = performance.now();
+      const source = corpusSongSource(
+        options.corpusDir,
+        options.probeSplit,
+        frontEnd.sampleRate,
+        options.probeSongs,
+      );
+      progress(`probes: embedding ${source.ids.length} ${options.probeSplit} songs`);
+      const train = await collectMixEmbeddings(source, embedder, featurizer, progress);
+      probes = {
+        ...runProbeTasks(train, test.mixes),
+        train_split: options.probeSplit,
+        train_chunks: train.length,
+        test_chunks: test.mixes.length,
+      };
+      lap('probes', since);
+    }
+
+    const plotPath = options.plotPath ?? join(options.outDir, 'alignment.png');
+    writeAlignmentPlot(test, plotPath, embedder.manifest.name);
+    const { alignment, alignment_control, ...scores } = test.evaluation;
+    const alignmentReport = alignmentSummary(alignment, alignment_control, relative(process.cwd(), plotPath));
+    timing.total_seconds = Math.round((performance.now() - started) / 100) / 10;
+    const report: EvalReport = {
+      created_at: new Date().toISOString(),
+      model: {
+        dir: options.modelDir,
+        name: embedder.manifest.name,
+        version: embedder.manifest.version,
+        embedding_dim: embedder.manifest.embeddingDim,
+        encoder_sha256: embedder.manifest.graphs.encoder.sha256,
+      },
+      corpus: options.corpusDir,
+      ...scores,
+      heldout_style: heldout ? summariseSplit(heldout.evaluation) : null,
+      alignment: alignmentReport,
+      probes,
+      targets: targetChecks(test.evaluation, heldout?.evaluation ?? null, alignmentReport.peak_at_zero),
+      timing,
+    };
+    mkdirSync(options.outDir, { recursive: true });
+    writeFileSync(join(options.outDir, 'eval.json'), `${JSON.stringify(report, null, 1)}\n`);
+    writeFileSync(join(options.outDir, 'eval.md'), renderMarkdown(report));
+    return report;
+  } finally {
+    await embedder.close();
+  }
+}
+
+function writeAlignmentPlot(run: SplitRun, path: string, modelName: string): void {
+  const { alignment, alignment_control: control, split } = run.evaluation;
+  mkdirSync(dirname(path), { recursive: true });
+  const png = renderLinePlot({
+    title: `temporal alignment: ${modelName}, ${split}, ${alignment.pairs} pairs`,
+    xLabel: 'target time shift (s)',
+    yLabel: 'mean cosine (predicted, target)',
+    series: [
+      {
+        label: 'predicted vs true target',
+        x: alignment.shiftSeconds,
+        y: alignment.meanCosine,
+        color: [31, 119, 180],
+      },
+      {
+        label: 'control: target of another song',
+        x: control.shiftSeconds,
+        y: control.meanCosine,
+        color: [255, 127, 14],
+      },
+    ],
+    verticalGuides: [0],
+  });
+  writeFileSync(path, png);
+}
