@@ -119,13 +119,17 @@ describe('Embedder', () => {
 
   it('refuses work with QUEUE_FULL while the queue is full', async () => {
     const e = embedder({ batching: { maxBatchSize: 1, maxWaitMs: 0, maxQueue: 2 } });
-    const long = wavBytes(mixOf(makeSong(2, 40, 42)));
+    // 60 s at a 4 s hop is 14 chunks run one at a time; a 2 s clip needs one chunk and far less
+    // front-end time, so it arrives while most of the long file still waits.
+    const long = wavBytes(mixOf(makeSong(2, 60, 42)));
+    const short = wavBytes(mixOf(makeSong(3, 2, 42)));
     const busy = e.embedStem(long);
     while (e.queueDepth.encoder === 0) await new Promise((resolve) => setImmediate(resolve));
-    const refused = await e.embedStem(bassWav).catch((error: unknown) => error);
+    const refused = await e.embedStem(short).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(QueueFullError);
     expect((refused as QueueFullError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    expect((await busy).chunks).toHaveLength(9);
+    expect((await busy).chunks).toHaveLength(14);
+    expect((await e.embedStem(short)).chunks).toHaveLength(1);
   });
 
   it('passes audio errors through with their code', async () => {
