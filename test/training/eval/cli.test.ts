@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitForSeed } from '../../../training/data/corpus.js';
+import { generateSong } from '../../../training/data/generate.js';
+import { ensureDevModel } from '../../../training/export/dev-model.js';
+
+const run = promisify(execFile);
+const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+const CLI = join(REPO_ROOT, 'training', 'eval', 'cli.ts');
+
+/** The first `count` seeds of a split: the split is a pure function of the seed. */
+function seedsOf(split: string, count: number): number[] {
+  const seeds: number[] = [];
+  for (let seed = 0; seeds.length < count; seed++) if (splitForSeed(seed) === split) seeds.push(seed);
+  return seeds;
+}
+
+const METRIC_KEYS = ['recall_at_1', 'recall_at_5', 'recall_at_10', 'median_normalized_rank', 'queries'];
+
+function expectMetrics(metrics: Record<string, number>): void {
+  for (const key of METRIC_KEYS) expect(metrics, key).toHaveProperty(key);
+  for (const key of METRIC_KEYS.slice(0, 4)) {
+    expect(metrics[key]).toBeGreaterThanOrEqual(0);
+    expect(metrics[key]).toBeLessThanOrEqual(1);
+  }
+  expect(metrics.recall_at_1).toBeLessThanOrEqual(metrics.recall_at_5);
+  expect(metrics.recall_at_5).toBeLessThanOrEqual(metrics.recall_at_10);
+  expect(metrics.queries).toBeGreaterThan(0);
+}
+
+describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
+  let workDir: string;
+  let corpusDir: string;
+  let modelDir: string;
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'stemdex-eval-'));
+    corpusDir = join(workDir, 'corpus');
+    modelDir = await ensureDevModel();
+    // Two chunks per song (17–18 s); a few songs per split keep fluidsynth time low.
+    const seeds = [...seedsOf('test', 3), ...seedsOf('heldout_style', 2), ...seedsOf('train', 2)];
+    for (const seed of seeds) await generateSong(corpusDir, seed, { durationRange: [17, 18] });
+  }, 240_000);
+
+  afterAll(() => {
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('prints tables, then the report as one JSON object on the last line, and writes the reports', async () => {
+    const outDir = join(workDir, 'reports');
+    const { stdout } = await run(
+      TSX,
+      [
+        CLI,
+        '--model',
+        modelDir,
+        '--corpus',
+        corpusDir,
+        '--out',
+        outDir,
+        '--probe-songs',
+        '2',
+        '--threads',
+        '1',
+        '--json',
+      ],
+      { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const lines = stdout.trimEnd().split('\n');
+    const report = JSON.parse(lines[lines.length - 1]);
+    expect(lines.slice(0, -1).join('\n')).toContain('| **Stem-JEPA** |');
+
+    expectMetrics(report);
+    expect(report.split).toBe('test');
+    expect(report.songs).toBe(3);
+    expect(report.gallery_size).toBeGreaterThan(0);
+    expect(report.gallery_size_total).toBeGreaterThanOrEqual(report.gallery_size);
+    expectMetrics(report.baselines.random);
+    expectMetrics(report.baselines.chroma_onset);
+    expect(Object.keys(report.per_instrument).length).toBeGreaterThan(0);
+    for (const metrics of Object.values<Record<string, number>>(report.per_instrument))
+      expectMetrics(metrics);
+    const perInstrumentQueries = Object.values<{ queries: number }>(report.per_instrument).reduce(
+      (sum, metrics) => sum + metrics.queries,
+      0,
+    );
+    expect(perInstrumentQueries).toBe(report.queries);
+
+    expect(report.heldout_style.split).toBe('heldout_style');
+    expectMetrics(report.heldout_style);
+    expectMetrics(report.heldout_style.baselines.chroma_onset);
+
+    expect(report.alignment.shift_seconds).toHaveLength(51);
+    expect(report.alignment.shift_seconds[0]).toBeCloseTo(-4);
+    expect(report.alignment.mean_cosine).toHaveLength(51);
+    expect(typeof report.alignment.peak_at_zero).toBe('boolean');
+    const plot = PNG.sync.read(readFileSync(join(outDir, 'alignment.png')));
+    expect(plot.width).toBeGreaterThan(100);
+
+    expect(report.probes.key.classes).toBe(24);
+    expect(report.probes.key.accuracy).toBeGreaterThanOrEqual(0);
+    expect(report.probes.tempo.majority_accuracy).toBeGreaterThanOrEqual(0);
+    expect(Object.keys(report.targets)).toEqual(
+      expect.arrayContaining(['recall_at_1', 'median_normalized_rank', 'heldout_style_within_30_percent']),
+    );
+
+    expect(JSON.parse(readFileSync(join(outDir, 'eval.json'), 'utf8'))).toEqual(report);
+    expect(readFileSync(join(outDir, 'eval.md'), 'utf8')).toContain('### Held-out style');
+  }, 240_000);
+
+  it('fails with a typed error when the model folder has no model', async () => {
+    const missing = join(workDir, 'no-model');
+    const failure = await run(
+      TSX,
+      [CLI, '--model', missing, '--corpus', corpusDir, '--out', join(workDir, 'x')],
+      {
+        cwd: REPO_ROOT,
+      },
+    ).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain('EVAL_MODEL_NOT_FOUND');
+    expect(existsSync(join(workDir, 'x', 'eval.json'))).toBe(false);
+  }, 60_000);
+});
