@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instrument } from '../../src/instruments.js';
 import type { EmbeddingModel } from '../../src/server/ports.js';
 import { loadTestModel, startApp, tempDir, testConfig } from '../helpers/app.js';
-import { trainedModelAvailable } from '../helpers/model.js';
 import { makeSong, mixOf, type Song, wavBytes } from '../helpers/songs.js';
 
 /**
  * The HTTP API end to end: real app, real model (the shipped one when trained, else the seeded
- * dev model), real catalog, generated multi-stem songs.
+ * dev model), real catalog, generated multi-stem songs. Asserts what holds for any model; ranking
+ * quality with a trained model is asserted in retrieval.test.ts.
  */
 
 const SONG_SECONDS = 10;
@@ -228,19 +228,6 @@ describe('POST /v1/search', () => {
     const slowSongs = songs.filter((song) => song.bpm === slowest).map((song) => ids.get(`${song.id}/drums`));
     expect((slow.body.results as ResultBody[]).map((r) => r.stem.id).sort()).toEqual(slowSongs.sort());
   });
-
-  it.skipIf(!trainedModelAvailable)(
-    'finds the held-out stem of the mixed song among the top results',
-    async () => {
-      for (const song of songs) {
-        for (const held of ['bass', 'drums'] as const) {
-          const response = await search(wavBytes(mixOf(song, [held])), { instrument: held, k: '2' });
-          const top = (response.body.results as ResultBody[]).map((result) => result.stem.id);
-          expect(top).toContain(ids.get(`${song.id}/${held}`));
-        }
-      }
-    },
-  );
 
   it('rejects bad searches with the documented codes', async () => {
     const mix = wavBytes(mixOf(songs[0], ['bass']));
