@@ -37,8 +37,8 @@ export function onnxOps(graph: OnnxGraphBuilder, weights: NamedArrays): TensorOp
     },
     transpose: (x, perm) => single('Transpose', [x], { attributes: { perm: { ints: perm } } }),
     // Opset 17 Split without a `split` input divides the axis equally among the outputs.
-    splitLastAxis: (x, parts) =>
-      graph.addNode('Split', [x], { outputs: parts, attributes: { axis: { int: -1 } } }),
+    split: (x, parts, axis) =>
+      graph.addNode('Split', [x], { outputs: parts, attributes: { axis: { int: axis } } }),
     layerNorm: (x, gamma, beta, epsilon) =>
       single('LayerNormalization', [x, gamma, beta], {
         attributes: { axis: { int: -1 }, epsilon: { float: epsilon } },

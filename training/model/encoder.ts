@@ -39,9 +39,11 @@ function transformerBlock<T>(ops: TensorOps<T>, config: ModelConfig, prefix: str
 function attention<T>(ops: TensorOps<T>, config: ModelConfig, prefix: string, x: T): T {
   const { numPatches } = patchGrid(config);
   const headDim = config.dim / config.heads;
-  const toHeads = (t: T) =>
-    ops.transpose(ops.reshape(t, [-1, numPatches, config.heads, headDim]), [0, 2, 1, 3]);
-  const [q, k, v] = ops.splitLastAxis(linear(ops, `${prefix}.qkv`, x), 3).map(toHeads);
+  // [B, N, 3D] → [3, B, heads, N, headDim], then split the outermost axis into q, k and v.
+  const qkv = ops.reshape(linear(ops, `${prefix}.qkv`, x), [-1, numPatches, 3, config.heads, headDim]);
+  const [q, k, v] = ops
+    .split(ops.transpose(qkv, [2, 0, 3, 1, 4]), 3, 0)
+    .map((t) => ops.reshape(t, [-1, config.heads, numPatches, headDim]));
   // Scaling q before the product keeps the score matrix, the largest tensor, one op smaller.
   const scores = ops.matMul(ops.scale(q, 1 / Math.sqrt(headDim)), ops.transpose(k, [0, 1, 3, 2]));
   const mixed = ops.matMul(ops.softmax(scores), v);

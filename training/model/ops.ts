@@ -16,8 +16,11 @@ export interface TensorOps<T> {
   scale(x: T, factor: number): T;
   reshape(x: T, shape: readonly number[]): T;
   transpose(x: T, perm: readonly number[]): T;
-  /** Equal split along the last axis. */
-  splitLastAxis(x: T, parts: number): T[];
+  /**
+   * Equal split along `axis` (non-negative). Prefer the outermost axis: the pieces are then
+   * contiguous, which the tfjs CPU backend slices cheaply (a last-axis split is strided and slow).
+   */
+  split(x: T, parts: number, axis: number): T[];
   /** Normalises over the last axis, then applies gamma and beta. */
   layerNorm(x: T, gamma: T, beta: T, epsilon: number): T;
   /** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */

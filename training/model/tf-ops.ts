@@ -21,7 +21,7 @@ export function tfOps(lookup: WeightLookup): TensorOps<tf.Tensor> {
     scale: (x, factor) => tf.mul(x, tf.scalar(factor)),
     reshape: (x, shape) => tf.reshape(x, [...shape]),
     transpose: (x, perm) => tf.transpose(x, [...perm]),
-    splitLastAxis: (x, parts) => tf.split(x, parts, -1),
+    split: (x, parts, axis) => tf.split(x, parts, axis),
     layerNorm(x, gamma, beta, epsilon) {
       const { mean, variance } = tf.moments(x, -1, true);
       const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, tf.scalar(epsilon))));
