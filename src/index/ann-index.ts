@@ -10,9 +10,17 @@ import hnswlib from 'hnswlib-node';
  * node); `compact()` at catalog level rebuilds a fresh graph without them.
  */
 
-const M = 16;
-const EF_CONSTRUCTION = 200;
-const MIN_EF_SEARCH = 64;
+/** Graph build parameters; they are stored in the snapshot file, so they only apply to new graphs. */
+export interface AnnBuildParams {
+  /** Links per node (hnswlib default 16): more = better recall on hard data, more memory. */
+  m: number;
+  /** Candidate list while inserting (hnswlib default 200). */
+  efConstruction: number;
+}
+
+export const DEFAULT_BUILD_PARAMS: AnnBuildParams = { m: 16, efConstruction: 200 };
+/** Candidate list while searching, raised to the number of wanted results when that is larger. */
+export const DEFAULT_EF_SEARCH = 128;
 const INITIAL_CAPACITY = 1024;
 /** Fixed so that building the same vectors in the same order gives the same graph. */
 const RANDOM_SEED = 100;
@@ -28,6 +36,8 @@ export class AnnIndex {
   private readonly graph: HierarchicalNSW;
   private readonly deleted: Set<number>;
   private live: number;
+  /** Search-time candidate list size; trades latency for recall. */
+  efSearch = DEFAULT_EF_SEARCH;
 
   private constructor(dim: number, graph: HierarchicalNSW, deleted: Set<number>, live: number) {
     this.dim = dim;
@@ -36,12 +46,16 @@ export class AnnIndex {
     this.live = live;
   }
 
-  static create(dim: number, capacity = INITIAL_CAPACITY): AnnIndex {
+  static create(
+    dim: number,
+    capacity = INITIAL_CAPACITY,
+    params: AnnBuildParams = DEFAULT_BUILD_PARAMS,
+  ): AnnIndex {
     const graph = new hnswlib.HierarchicalNSW('cosine', dim);
     graph.initIndex({
       maxElements: Math.max(1, capacity),
-      m: M,
-      efConstruction: EF_CONSTRUCTION,
+      m: params.m,
+      efConstruction: params.efConstruction,
       randomSeed: RANDOM_SEED,
     });
     return new AnnIndex(dim, graph, new Set(), 0);
@@ -94,7 +108,7 @@ export class AnnIndex {
   search(vector: Float32Array, count: number, accept?: (label: number) => boolean): AnnMatch[] {
     if (this.live === 0 || count <= 0) return [];
     const wanted = Math.min(count, this.live);
-    this.graph.setEf(Math.max(MIN_EF_SEARCH, wanted));
+    this.graph.setEf(Math.max(this.efSearch, wanted));
     const result = this.graph.searchKnn(Array.from(vector), wanted, accept);
     return result.neighbors.map((label, i) => ({ label, distance: result.distances[i] }));
   }

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instrument } from '../instruments.js';
-import { AnnIndex } from './ann-index.js';
+import { type AnnBuildParams, AnnIndex, DEFAULT_BUILD_PARAMS, DEFAULT_EF_SEARCH } from './ann-index.js';
 import { decodeCursor, encodeCursor, filterFingerprint } from './cursor.js';
 import { type Db, openDatabase, readMeta, writeMeta } from './database.js';
 import {
@@ -45,6 +45,8 @@ export interface LocalCatalogOptions {
   logger?: CatalogLogger;
   /** Snapshot the ANN cache this often when it changed; 0 or absent = only on `snapshot()`/`close()`. */
   snapshotIntervalMs?: number;
+  /** HNSW tuning; the defaults suit catalogs up to a few million chunks. */
+  ann?: Partial<AnnBuildParams> & { efSearch?: number };
 }
 
 const MAX_K = 1000;
@@ -72,6 +74,8 @@ class LocalCatalog implements CatalogStore {
   private readonly logger: CatalogLogger;
   private readonly indexDir: string;
   private readonly dbPath: string;
+  private readonly buildParams: AnnBuildParams;
+  private readonly efSearch: number;
   private indexes = new Map<Instrument, AnnIndex>();
   /** Stem pk → filterable facts, for every stem in the store. */
   private readonly facts = new Map<number, StemFacts>();
@@ -90,6 +94,8 @@ class LocalCatalog implements CatalogStore {
     this.stems = new StemTable(db);
     this.jobs = new SqliteJobStore(db);
     this.indexDir = join(options.dataDir, 'index');
+    this.buildParams = { ...DEFAULT_BUILD_PARAMS, ...options.ann };
+    this.efSearch = options.ann?.efSearch ?? DEFAULT_EF_SEARCH;
   }
 
   static open(options: LocalCatalogOptions): LocalCatalog {
@@ -290,6 +296,7 @@ class LocalCatalog implements CatalogStore {
       return;
     }
     this.indexes = snapshot.indexes;
+    for (const index of this.indexes.values()) index.efSearch = this.efSearch;
     this.snapshotSequence = snapshot.sequence;
     const { added, removed } = this.catchUp(storeLabels);
     this.logger.info(
@@ -341,7 +348,7 @@ class LocalCatalog implements CatalogStore {
     }
     const indexes = new Map<Instrument, AnnIndex>();
     for (const [instrument, count] of counts) {
-      const index = AnnIndex.create(this.dim, count);
+      const index = this.newIndex(count);
       for (const chunk of this.stems.indexedChunksOf(instrument)) index.add(chunk.label, chunk.vector);
       indexes.set(instrument, index);
     }
@@ -362,9 +369,15 @@ class LocalCatalog implements CatalogStore {
   private indexFor(instrument: Instrument): AnnIndex {
     let index = this.indexes.get(instrument);
     if (!index) {
-      index = AnnIndex.create(this.dim);
+      index = this.newIndex();
       this.indexes.set(instrument, index);
     }
+    return index;
+  }
+
+  private newIndex(capacity?: number): AnnIndex {
+    const index = AnnIndex.create(this.dim, capacity, this.buildParams);
+    index.efSearch = this.efSearch;
     return index;
   }
 
