@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import {
   defaultCorpusDir,
+  isSongCurrent,
   SPLITS,
   type Split,
-  songDir,
   songIdForSeed,
   songsDir,
   splitForSeed,
@@ -66,9 +66,9 @@ async function main(options: CliOptions): Promise<void> {
     if (options.split && splitForSeed(seed) !== options.split) continue;
     seeds.push(seed);
   }
-  const todo = seeds.filter((seed) => !existsSync(songDir(corpusDir, songIdForSeed(seed))));
+  const todo = seeds.filter((seed) => !isSongCurrent(corpusDir, songIdForSeed(seed)));
   console.log(
-    `corpus ${corpusDir}: ${seeds.length} songs wanted, ${seeds.length - todo.length} already complete, ${todo.length} to generate with ${options.workers} worker(s)`,
+    `corpus ${corpusDir}: ${seeds.length} songs wanted, ${seeds.length - todo.length} already complete (current generator), ${todo.length} to generate with ${options.workers} worker(s)`,
   );
   const started = performance.now();
   let done = 0;

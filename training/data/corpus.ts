@@ -20,6 +20,13 @@ export type Split = (typeof SPLITS)[number];
 
 export const CORPUS_FORMAT_VERSION = 1;
 
+/**
+ * Version of the song generator and renderer settings. A seed reproduces its song only under the
+ * same version; bump it whenever generated audio would change, and `npm run corpus` regenerates
+ * songs written by another version instead of mixing two generators in one corpus.
+ */
+export const GENERATOR_VERSION = 2;
+
 /** Default corpus folder: `$STEMDEX_CACHE_DIR/corpus`, else `<repo>/.cache/corpus`. */
 export function defaultCorpusDir(): string {
   const cache = process.env.STEMDEX_CACHE_DIR ?? resolve(import.meta.dirname, '../../.cache');
@@ -57,6 +64,7 @@ export const StemMetaSchema = z.object({
 
 export const SongMetaSchema = z.object({
   formatVersion: z.literal(CORPUS_FORMAT_VERSION),
+  generatorVersion: z.number().int().positive(),
   songId: z.string(),
   seed: z.number().int().nonnegative(),
   split: z.enum(SPLITS),
@@ -107,6 +115,16 @@ export function readSongMeta(corpusDir: string, songId: string): SongMeta {
   const parsed = SongMetaSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) throw new CorpusError('SONG_INVALID', `${path}: ${parsed.error.message}`);
   return parsed.data;
+}
+
+/** True when the song is on disk, complete, and written by the current generator. */
+export function isSongCurrent(corpusDir: string, songId: string): boolean {
+  try {
+    return readSongMeta(corpusDir, songId).generatorVersion === GENERATOR_VERSION;
+  } catch (error) {
+    if (error instanceof CorpusError) return false;
+    throw error;
+  }
 }
 
 /** Ids of the complete songs of a split (all splits without one), sorted. */

@@ -6,6 +6,8 @@ import { encodeWav } from '../../src/audio/wav.js';
 import { instrumentId } from '../../src/instruments.js';
 import {
   CORPUS_FORMAT_VERSION,
+  GENERATOR_VERSION,
+  isSongCurrent,
   type SongMeta,
   type StemMeta,
   songDir,
@@ -94,6 +96,7 @@ function buildMeta(
   const { plan } = score;
   return {
     formatVersion: CORPUS_FORMAT_VERSION,
+    generatorVersion: GENERATOR_VERSION,
     songId,
     seed: plan.seed,
     split: splitForSeed(plan.seed),
@@ -169,11 +172,13 @@ export async function generateSong(
   }
   await writeFile(join(tempDir, meta.mix.file), encodeWav([mix], sampleRate, { bitDepth: 16 }));
   await writeFile(join(tempDir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
-  if (existsSync(finalDir)) {
-    // Another run finished the same song first; its copy is identical (same seed).
+  if (isSongCurrent(corpusDir, songId)) {
+    // Another run finished the same song first; its copy is identical (same seed, same version).
     await rm(tempDir, { recursive: true, force: true });
     return { songId, meta, created: false };
   }
+  // A song from an older generator version is replaced.
+  if (existsSync(finalDir)) await rm(finalDir, { recursive: true, force: true });
   await rename(tempDir, finalDir);
   return { songId, meta, created: true };
 }

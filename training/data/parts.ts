@@ -103,6 +103,16 @@ export function bassPart(plan: SongPlan, pattern: BassPattern, activeBars: Activ
   return notes;
 }
 
+const WALKING_LOW = 28;
+const WALKING_HIGH = 52;
+
+/** Moves a pitch by octaves into [low, high], keeping its pitch class. */
+function foldIntoRange(pitch: number, low: number, high: number): number {
+  while (pitch < low) pitch += 12;
+  while (pitch > high) pitch -= 12;
+  return pitch;
+}
+
 /** A walking bar: root on one, chord and scale tones in between, a step into the next root. */
 function walkingBar(plan: SongPlan, chord: Chord, next: Chord, start: number, rng: Rng): Note[] {
   const beats = plan.beatsPerBar;
@@ -116,14 +126,16 @@ function walkingBar(plan: SongPlan, chord: Chord, next: Chord, start: number, rn
     if (beat === beats - 1) {
       pitch = target + (rng.chance(0.5) ? 1 : -1); // chromatic approach
     } else {
+      // A chord tone or a scale step, never the note just played: a walking line keeps moving.
       const tone = chordTone(chord, rng.int(1, chord.intervals.length - 1));
-      const candidate = nearestPitch(
-        rng.chance(0.6) ? tone : rng.pick(scale),
+      const options = rng.chance(0.6) ? [tone] : scale;
+      const moving = options.filter((pc) => pc !== pitchClass(current));
+      pitch = nearestPitch(
+        rng.pick(moving.length > 0 ? moving : scale),
         current + (target > current ? 3 : -3),
       );
-      pitch = candidate === current ? candidate + 2 : candidate;
     }
-    pitch = Math.min(52, Math.max(28, pitch));
+    pitch = foldIntoRange(pitch, WALKING_LOW, WALKING_HIGH);
     notes.push({ beat: start + beat, duration: 0.9, pitch, velocity: 86 + rng.int(-6, 6) });
     current = pitch;
   }
