@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
@@ -12,11 +12,12 @@ import { Staging } from './ingest/staging.js';
 import type { AppContext } from './server/context.js';
 import { ApiError } from './server/errors.js';
 import { busboyLimits } from './server/multipart.js';
-import { apiKeyGuard } from './server/plugins/auth.js';
+import { apiKeyGuard, presentedApiKey } from './server/plugins/auth.js';
 import { installErrorHandler } from './server/plugins/error-handler.js';
 import { installMetrics } from './server/plugins/metrics.js';
 import { installOpenApi } from './server/plugins/openapi.js';
 import type { EmbeddingModel } from './server/ports.js';
+import { registerAdminRoutes } from './server/routes/admin.js';
 import { registerHealthRoutes } from './server/routes/health.js';
 import { registerIngestRoutes } from './server/routes/ingest.js';
 import { registerSearchRoutes } from './server/routes/search.js';
@@ -89,10 +90,20 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   let lastStats: CatalogStats | null = null;
   await installOpenApi(app, VERSION);
+  const validKeyDigests = new Set(
+    config.apiKeys.map((key) => createHash('sha256').update(key).digest('hex')),
+  );
   await app.register(rateLimit, {
     global: true,
     max: config.rateLimitMax,
     timeWindow: config.rateLimitWindowMs,
+    // Clients with a valid API key are limited per key (many may share a NAT); others per address.
+    // Unknown keys count as no key, or inventing keys would escape the limit.
+    keyGenerator: (request) => {
+      const key = presentedApiKey(request);
+      const digest = key === undefined ? undefined : createHash('sha256').update(key).digest('hex');
+      return digest !== undefined && validKeyDigests.has(digest) ? `key:${digest}` : `ip:${request.ip}`;
+    },
     errorResponseBuilder: (_request, context) =>
       new ApiError(
         'RATE_LIMITED',
@@ -118,6 +129,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   registerStemRoutes(app, ctx);
   registerSearchRoutes(app, ctx);
   registerIngestRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
 
   // Readiness fails first, so load balancers stop routing here while in-flight work finishes.
   app.addHook('preClose', async () => {

@@ -221,6 +221,10 @@ describe('POST /v1/search', () => {
     expect(even.status).toBe(200);
     const found = (even.body.results as ResultBody[]).map((result) => result.stem.id).sort();
     expect(found).toEqual([ids.get('0/drums'), ids.get('2/drums')].sort());
+    const keyed = await search(mix, { instrument: 'drums', k: '10', catalog: 'songs', key: 'am' });
+    expect(keyed.body.results).toHaveLength(SONGS);
+    const otherKey = await search(mix, { instrument: 'drums', catalog: 'songs', key: 'F#' });
+    expect(otherKey.body.results).toEqual([]);
     const none = await search(mix, { instrument: 'drums', catalog: 'no-such-catalog' });
     expect(none.body.results).toEqual([]);
     const slowest = Math.min(...songs.map((song) => song.bpm));
@@ -301,6 +305,26 @@ describe('DELETE /v1/stems/:id', () => {
     const remaining = (after.body.results as ResultBody[]).map((r) => r.stem.id);
     expect(remaining).not.toContain(victim);
     expect(remaining).toHaveLength(SONGS - 1);
+  });
+});
+
+describe('catalog maintenance', () => {
+  it('reports stats and compacts deleted entries away', async () => {
+    const stats = await request(app.server).get('/v1/stats');
+    expect(stats.status).toBe(200);
+    expect(stats.body.by_instrument.synth.stems).toBe(SONGS - 1);
+    expect(stats.body.deleted_in_index).toBeGreaterThan(0);
+    const compacted = await request(app.server).post('/v1/admin/compact');
+    expect(compacted.status).toBe(200);
+    expect(compacted.body.deleted_in_index).toBe(0);
+    expect(compacted.body.index_size).toBe(stats.body.index_size);
+    const search = await request(app.server)
+      .post('/v1/search')
+      .field('instrument', 'synth')
+      .field('k', '10')
+      .field('catalog', 'songs')
+      .attach('file', wavBytes(mixOf(songs[3], ['synth'])), 'mix.wav');
+    expect(search.body.results).toHaveLength(SONGS - 1);
   });
 });
 

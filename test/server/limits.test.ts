@@ -57,6 +57,7 @@ describe('API keys', () => {
     );
     expectError(await request(app.server).delete('/v1/stems/x'), 401, 'UNAUTHORIZED');
     expectError(await request(app.server).post('/v1/ingest'), 401, 'UNAUTHORIZED');
+    expectError(await request(app.server).post('/v1/admin/compact'), 401, 'UNAUTHORIZED');
     const upload = await request(app.server)
       .post('/v1/stems')
       .set('x-api-key', API_KEY)
@@ -131,11 +132,19 @@ describe('duration limit', () => {
 
 describe('rate limiting', () => {
   it('answers 429 with Retry-After past the limit, but never for health checks', async () => {
-    const { app } = await appWith({ STEMDEX_RATE_LIMIT_MAX: '3', STEMDEX_RATE_LIMIT_WINDOW_MS: '60000' });
+    const { app } = await appWith({
+      STEMDEX_RATE_LIMIT_MAX: '3',
+      STEMDEX_RATE_LIMIT_WINDOW_MS: '60000',
+      STEMDEX_API_KEYS: API_KEY,
+    });
     for (let i = 0; i < 3; i++) expect((await request(app.server).get('/v1/stems')).status).toBe(200);
     const limited = await request(app.server).get('/v1/stems');
     expectError(limited, 429, 'RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    // A made-up key does not open a fresh bucket; a valid key has its own.
+    const invented = await request(app.server).get('/v1/stems').set('x-api-key', 'made-up-key-0123456789');
+    expectError(invented, 429, 'RATE_LIMITED');
+    expect((await request(app.server).get('/v1/stems').set('x-api-key', API_KEY)).status).toBe(200);
     expect((await request(app.server).get('/healthz')).status).toBe(200);
     expect((await request(app.server).get('/readyz')).status).toBe(200);
   });
