@@ -34,6 +34,13 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   reduce(op: number, x: Float32Array, out: Float32Array, outer: number, reduced: number, inner: number): void;
   transpose(x: Float32Array, out: Float32Array, shape: Int32Array, sourceStrides: Int32Array): void;
+  copy(
+    x: Float32Array,
+    out: Float32Array,
+    shape: Int32Array,
+    sourceStrides: Int32Array,
+    destStrides: Int32Array,
+  ): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   setNumThreads(threads: number): void;
   numThreads(): number;

@@ -46,7 +46,7 @@ function broadcastStrides(shape: Shape, out: Shape): number[] {
 }
 
 /** Merges dims where every operand's stride chain is contiguous; drops size-1 dims. */
-function coalesce(shape: Shape, strideSets: number[][]): { shape: number[]; strides: number[][] } {
+export function coalesce(shape: Shape, strideSets: number[][]): { shape: number[]; strides: number[][] } {
   const outShape: number[] = [];
   const outStrides: number[][] = strideSets.map(() => []);
   for (let d = 0; d < shape.length; d++) {

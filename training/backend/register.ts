@@ -9,14 +9,16 @@ import {
   findBackendFactory,
   getKernel,
   getKernelsForBackend,
+  type KernelBackend,
   registerBackend,
   registerKernel,
 } from '@tensorflow/tfjs';
 import { loadNativeAddon, type NativeAddon } from './addon.js';
-import { type NativeImpl, nativeKernel, STOCK_BACKEND } from './kernels/common.js';
+import { type NativeImpl, nativeBufferPool, nativeKernel, STOCK_BACKEND } from './kernels/common.js';
 import { BINARY_KERNELS, binaryImpl, UNARY_KERNELS, unaryImpl } from './kernels/elementwise.js';
 import { batchMatMul, fusedMatMul } from './kernels/matmul.js';
 import { REDUCE_KERNELS, reduceImpl } from './kernels/reduce.js';
+import { concat, slice, splitV } from './kernels/slicing.js';
 import { softmax } from './kernels/softmax.js';
 import { transpose } from './kernels/transpose.js';
 
@@ -31,6 +33,9 @@ function nativeImplementations(): Map<string, NativeImpl> {
     ['_FusedMatMul', fusedMatMul],
     ['Transpose', transpose],
     ['Softmax', softmax],
+    ['Slice', slice],
+    ['SplitV', splitV],
+    ['Concat', concat],
   ]);
   for (const [name, op] of Object.entries(BINARY_KERNELS)) impls.set(name, binaryImpl(op));
   for (const [name, op] of Object.entries(UNARY_KERNELS)) impls.set(name, unaryImpl(name, op));
@@ -50,7 +55,15 @@ export function registerNativeKernels(): string[] {
   if (!nativeKernelNames) {
     const cpuFactory = findBackendFactory(STOCK_BACKEND);
     if (!cpuFactory) throw new Error(`the TensorFlow.js ${STOCK_BACKEND} backend is not registered`);
-    registerBackend(NATIVE_BACKEND, cpuFactory, NATIVE_BACKEND_PRIORITY);
+    const withPool = (backend: KernelBackend) => {
+      nativeBufferPool.attach(backend);
+      return backend;
+    };
+    const nativeFactory = () => {
+      const created = cpuFactory();
+      return created instanceof Promise ? created.then(withPool) : withPool(created);
+    };
+    registerBackend(NATIVE_BACKEND, nativeFactory, NATIVE_BACKEND_PRIORITY);
     const impls = nativeImplementations();
     for (const [name, impl] of impls) registerKernel(nativeKernel(name, NATIVE_BACKEND, addon, impl));
     nativeKernelNames = [...impls.keys()].sort();

@@ -14,6 +14,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs';
 import type { NativeAddon } from '../addon.js';
+import { FloatBufferPool } from '../buffer-pool.js';
 
 /** The parts of the CPU backend (MathBackendCPU) the kernels use. */
 interface CpuStorage {
@@ -28,7 +29,7 @@ export interface KernelArgs {
 }
 
 /** A native implementation returns undefined to hand the call to the stock kernel. */
-export type NativeImpl = (addon: NativeAddon, args: KernelArgs) => TensorInfo | undefined;
+export type NativeImpl = (addon: NativeAddon, args: KernelArgs) => TensorInfo | TensorInfo[] | undefined;
 
 export const STOCK_BACKEND = 'cpu';
 
@@ -42,13 +43,22 @@ export function floatValues(
   return values instanceof Float32Array ? values : undefined;
 }
 
+/** Default cap on recycled-but-unused output memory; STEMDEX_NATIVE_POOL_MB overrides it. */
+const DEFAULT_POOL_MB = 2048;
+
+function poolLimitBytes(): number {
+  const fromEnv = Number(process.env.STEMDEX_NATIVE_POOL_MB);
+  return (Number.isFinite(fromEnv) && fromEnv >= 0 ? fromEnv : DEFAULT_POOL_MB) * 2 ** 20;
+}
+
+export const nativeBufferPool = new FloatBufferPool(poolLimitBytes());
+
 /**
- * An output array whose contents are left uninitialised: every native kernel writes all of its
- * output, so zero-filling (a full extra pass over memory for large tensors) would be wasted.
+ * An output array whose contents are left uninitialised (recycled or freshly allocated): every
+ * native kernel writes all of its output, so zero-filling would be a wasted pass over memory.
  */
 export function uninitializedFloats(length: number): Float32Array {
-  const bytes = Buffer.allocUnsafeSlow(length * Float32Array.BYTES_PER_ELEMENT);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+  return nativeBufferPool.take(length);
 }
 
 export function floatOutput(backend: KernelBackend, shape: number[], values: Float32Array): TensorInfo {

@@ -214,6 +214,26 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   });
 }
 
+// copy(x, out, shape, sourceStrides, destStrides)
+Napi::Value Copy(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Args& args) {
+    auto x = args.floats(0, "x");
+    auto out = args.floats(1, "out");
+    int64_t shape[kMaxRank];
+    int64_t source[kMaxRank];
+    int64_t dest[kMaxRank];
+    const int rank = read_shape(args.ints(2, "shape"), shape, "shape");
+    if (read_shape(args.ints(3, "sourceStrides"), source, "sourceStrides") != rank ||
+        read_shape(args.ints(4, "destStrides"), dest, "destStrides") != rank) {
+      throw ArgumentError("shape, sourceStrides and destStrides must have the same rank");
+    }
+    if (extent(rank, shape, source) == 0) return;
+    require_length(x, extent(rank, shape, source), "x");
+    require_length(out, extent(rank, shape, dest), "out");
+    stemdex::strided_copy(x.Data(), out.Data(), rank, shape, source, dest);
+  });
+}
+
 // softmax(x, out, rows, cols)
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Args& args) {
@@ -254,6 +274,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reduce", Napi::Function::New(env, Reduce));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
+  exports.Set("copy", Napi::Function::New(env, Copy));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));

@@ -46,4 +46,30 @@ void transpose(const float* x, float* out, int rank, const int64_t* shape, const
   });
 }
 
+void strided_copy(const float* x, float* out, int rank, const int64_t* shape, const int64_t* source_stride,
+                  const int64_t* dest_stride) {
+  const int last = rank - 1;
+  const int64_t inner = shape[last];
+  int64_t rows = 1;
+  for (int d = 0; d < last; ++d) rows *= shape[d];
+  parallel_for(rows, std::max<int64_t>(1, kMinElementsPerThread / std::max<int64_t>(1, inner)),
+               [&](int64_t begin, int64_t end) {
+                 for (int64_t row = begin; row < end; ++row) {
+                   int64_t rest = row;
+                   int64_t from = 0, to = 0;
+                   for (int d = last - 1; d >= 0; --d) {
+                     const int64_t coord = rest % shape[d];
+                     rest /= shape[d];
+                     from += coord * source_stride[d];
+                     to += coord * dest_stride[d];
+                   }
+                   if (source_stride[last] == 1 && dest_stride[last] == 1) {
+                     std::memcpy(out + to, x + from, inner * sizeof(float));
+                   } else {
+                     for (int64_t i = 0; i < inner; ++i) out[to + i * dest_stride[last]] = x[from + i * source_stride[last]];
+                   }
+                 }
+               });
+}
+
 }  // namespace stemdex

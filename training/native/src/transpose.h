@@ -9,4 +9,9 @@ namespace stemdex {
 // source_stride[d] elements through x.
 void transpose(const float* x, float* out, int rank, const int64_t* shape, const int64_t* source_stride);
 
+// General strided copy: element at coordinate c goes from x[sum c*source_stride] to
+// out[sum c*dest_stride]. Used for slices, splits and concatenation.
+void strided_copy(const float* x, float* out, int rank, const int64_t* shape, const int64_t* source_stride,
+                  const int64_t* dest_stride);
+
 }  // namespace stemdex
