@@ -109,7 +109,7 @@ class LocalCatalog implements CatalogStore {
       const catalog = new LocalCatalog(options, db, dbPath);
       catalog.loadIndexes();
       if (options.snapshotIntervalMs && options.snapshotIntervalMs > 0) {
-        catalog.timer = setInterval(() => catalog.snapshotIfChanged(), options.snapshotIntervalMs);
+        catalog.timer = setInterval(() => catalog.periodicSnapshot(), options.snapshotIntervalMs);
         catalog.timer.unref();
       }
       return catalog;
@@ -218,26 +218,29 @@ class LocalCatalog implements CatalogStore {
     return hits;
   }
 
+  /** Computed from memory (no table scan): cheap enough for every metrics scrape. */
   async stats(): Promise<CatalogStats> {
     this.assertOpen();
     const byInstrument: Partial<Record<Instrument, InstrumentStats>> = {};
-    let stems = 0;
     let chunks = 0;
-    for (const row of this.stems.countsByInstrument()) {
-      const index = this.indexes.get(row.instrument);
-      byInstrument[row.instrument] = {
-        stems: row.stems,
-        chunks: row.chunks,
-        indexed: index?.size ?? 0,
-        deletedInIndex: index?.deletedCount ?? 0,
-      };
-      stems += row.stems;
-      chunks += row.chunks;
+    for (const facts of this.facts.values()) {
+      const entry = byInstrument[facts.instrument] ?? { stems: 0, chunks: 0, indexed: 0, deletedInIndex: 0 };
+      byInstrument[facts.instrument] = entry;
+      entry.stems++;
+      entry.chunks += facts.chunkCount;
+      chunks += facts.chunkCount;
     }
     let indexSize = 0;
-    for (const index of this.indexes.values()) indexSize += index.size;
+    for (const [instrument, index] of this.indexes) {
+      indexSize += index.size;
+      const entry = byInstrument[instrument];
+      if (entry) {
+        entry.indexed = index.size;
+        entry.deletedInIndex = index.deletedCount;
+      }
+    }
     return {
-      stems,
+      stems: this.facts.size,
       chunks,
       byInstrument,
       indexSize,
@@ -254,7 +257,11 @@ class LocalCatalog implements CatalogStore {
 
   async compact(): Promise<void> {
     this.assertOpen();
-    this.indexes = this.buildAllIndexes();
+    const rebuilt = this.buildAllIndexes((index) => index === undefined || index.deletedCount > 0);
+    for (const [instrument, index] of rebuilt) this.indexes.set(instrument, index);
+    for (const [instrument, index] of this.indexes) {
+      if (index.size === 0 && !rebuilt.has(instrument)) this.indexes.delete(instrument);
+    }
     this.db.pragma('incremental_vacuum');
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.writeSnapshotNow();
@@ -340,7 +347,10 @@ class LocalCatalog implements CatalogStore {
     return { added, removed };
   }
 
-  private buildAllIndexes(): Map<Instrument, AnnIndex> {
+  /** Fresh graphs from the store, for the instruments whose current graph `needsBuild` accepts. */
+  private buildAllIndexes(
+    needsBuild: (current: AnnIndex | undefined) => boolean = () => true,
+  ): Map<Instrument, AnnIndex> {
     const counts = new Map<Instrument, number>();
     for (const pk of this.labelStem.values()) {
       const instrument = this.facts.get(pk)!.instrument;
@@ -348,11 +358,21 @@ class LocalCatalog implements CatalogStore {
     }
     const indexes = new Map<Instrument, AnnIndex>();
     for (const [instrument, count] of counts) {
+      if (!needsBuild(this.indexes.get(instrument))) continue;
       const index = this.newIndex(count);
       for (const chunk of this.stems.indexedChunksOf(instrument)) index.add(chunk.label, chunk.vector);
       indexes.set(instrument, index);
     }
     return indexes;
+  }
+
+  /** Timer-driven: a failed snapshot (disk full, say) is logged, never thrown into the event loop. */
+  private periodicSnapshot(): void {
+    try {
+      this.snapshotIfChanged();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'catalog: periodic index snapshot failed');
+    }
   }
 
   private snapshotIfChanged(): void {
@@ -423,11 +443,8 @@ class LocalCatalog implements CatalogStore {
 
   private previousFacts(input: UpsertStemInput): StemFacts | null {
     if (input.externalId === undefined || input.externalId === null) return null;
-    const pk = this.db
-      .prepare('SELECT pk FROM stems WHERE catalog = ? AND external_id = ?')
-      .pluck()
-      .get(input.catalog, input.externalId) as number | undefined;
-    return pk === undefined ? null : (this.facts.get(pk) ?? null);
+    const pk = this.stems.pkOfExternalId(input.catalog, input.externalId);
+    return pk === null ? null : (this.facts.get(pk) ?? null);
   }
 
   private validateChunks(input: UpsertStemInput): void {

@@ -30,6 +30,7 @@ export interface StemFacts {
   tags: ReadonlySet<string> | null;
   key: string | null;
   bpm: number | null;
+  chunkCount: number;
 }
 
 export interface IndexedChunk {
@@ -86,15 +87,13 @@ export class StemTable {
          WHERE c.id = ?`,
       ),
       vectorOf: db.prepare('SELECT vector FROM chunks WHERE id = ?').pluck(),
-      allStems: db.prepare('SELECT pk, catalog, instrument, metadata FROM stems'),
+      allStems: db.prepare('SELECT pk, catalog, instrument, metadata, chunk_count FROM stems'),
+      pkById: db.prepare('SELECT pk FROM stems WHERE id = ?').pluck(),
+      pkByExternalId: db.prepare('SELECT pk FROM stems WHERE catalog = ? AND external_id = ?').pluck(),
       allIndexedChunks: db.prepare('SELECT id, stem_pk FROM chunks WHERE silent = 0'),
       indexedChunksOf: db.prepare(
         `SELECT c.id, c.stem_pk, c.vector FROM chunks c JOIN stems s ON s.pk = c.stem_pk
          WHERE s.instrument = ? AND c.silent = 0 ORDER BY c.id`,
-      ),
-      countsByInstrument: db.prepare(
-        `SELECT s.instrument, COUNT(DISTINCT s.pk) AS stems, COUNT(c.id) AS chunks
-         FROM stems s LEFT JOIN chunks c ON c.stem_pk = s.pk GROUP BY s.instrument`,
       ),
     };
   }
@@ -163,6 +162,14 @@ export class StemTable {
       this.statements.bumpSequence.run();
       return { pk: row.pk, labels };
     })();
+  }
+
+  pkOf(id: string): number | null {
+    return (this.statements.pkById.get(id) as number | undefined) ?? null;
+  }
+
+  pkOfExternalId(catalog: string, externalId: string): number | null {
+    return (this.statements.pkByExternalId.get(catalog, externalId) as number | undefined) ?? null;
   }
 
   get(id: string): StemRecord | null {
@@ -255,14 +262,6 @@ export class StemTable {
     }>;
     for (const row of rows) yield { label: row.id, stemPk: row.stem_pk, vector: decodeFloat32(row.vector) };
   }
-
-  countsByInstrument(): Array<{ instrument: Instrument; stems: number; chunks: number }> {
-    return this.statements.countsByInstrument.all() as Array<{
-      instrument: Instrument;
-      stems: number;
-      chunks: number;
-    }>;
-  }
 }
 
 function toRecord(row: StemRow): StemRecord {
@@ -279,7 +278,9 @@ function toRecord(row: StemRow): StemRecord {
   };
 }
 
-function toFacts(row: Pick<StemRow, 'pk' | 'catalog' | 'instrument' | 'metadata'>): StemFacts {
+function toFacts(
+  row: Pick<StemRow, 'pk' | 'catalog' | 'instrument' | 'metadata' | 'chunk_count'>,
+): StemFacts {
   const metadata = JSON.parse(row.metadata) as StemMetadata;
   const tags = Array.isArray(metadata.tags)
     ? new Set(metadata.tags.filter((tag): tag is string => typeof tag === 'string'))
@@ -291,5 +292,6 @@ function toFacts(row: Pick<StemRow, 'pk' | 'catalog' | 'instrument' | 'metadata'
     tags,
     key: typeof metadata.key === 'string' ? metadata.key.toLowerCase() : null,
     bpm: typeof metadata.bpm === 'number' && Number.isFinite(metadata.bpm) ? metadata.bpm : null,
+    chunkCount: row.chunk_count,
   };
 }
