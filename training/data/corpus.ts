@@ -25,7 +25,7 @@ export const CORPUS_FORMAT_VERSION = 1;
  * same version; bump it whenever generated audio would change, and `npm run corpus` regenerates
  * songs written by another version instead of mixing two generators in one corpus.
  */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 /** Default corpus folder: `$STEMDEX_CACHE_DIR/corpus`, else `<repo>/.cache/corpus`. */
 export function defaultCorpusDir(): string {

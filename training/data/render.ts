@@ -67,7 +67,9 @@ function stemEvents(score: Score, index: number, offset: number): MidiEvent[] {
 
 /** The combined MIDI file and where each stem starts in it (seconds). */
 export function combinedMidi(score: Score): { midi: Uint8Array; offsets: number[]; totalSeconds: number } {
-  const stride = score.durationSeconds + STEM_GAP_SECONDS;
+  // Whole seconds: every stem then starts on an exact MIDI tick and an exact sample, and on the
+  // same phase of fluidsynth's 64-sample processing block, so stems stay sample-aligned.
+  const stride = Math.ceil(score.durationSeconds + STEM_GAP_SECONDS);
   const offsets = score.stems.map((_, index) => index * stride);
   const events = score.stems.flatMap((_, index) => stemEvents(score, index, offsets[index]));
   const totalSeconds = score.stems.length * stride;
