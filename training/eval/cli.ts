@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultCorpusDir, SPLITS, type Split } from '../data/corpus.js';
+import type { GalleryScope } from './evaluate.js';
+import { recordInManifest } from './record.js';
 import { renderMarkdown } from './report.js';
 import { runEvaluation } from './run.js';
 
@@ -24,6 +26,11 @@ function optionalSplit(value: string): Split | null {
   return value === 'none' ? null : split(value);
 }
 
+function galleryScope(value: string): GalleryScope {
+  if (value !== 'instrument' && value !== 'all') throw new InvalidArgumentError("'instrument' or 'all'");
+  return value;
+}
+
 function count(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0)
@@ -37,6 +44,7 @@ interface CliOptions {
   split: Split;
   heldoutSplit: Split | null;
   maxSongs?: number;
+  galleryScope: GalleryScope;
   probeSplit: Split;
   probeSongs: number;
   out: string;
@@ -45,6 +53,7 @@ interface CliOptions {
   threads: number;
   seed: number;
   json?: boolean;
+  record?: boolean;
 }
 
 const program = new Command()
@@ -66,6 +75,12 @@ const program = new Command()
     'heldout_style',
   )
   .option('--max-songs <n>', 'songs per evaluated split, evenly spaced (default: all)', count)
+  .option(
+    '--gallery-scope <scope>',
+    "'instrument': rank among chunks of the query's instrument (paper); 'all': among every stem chunk",
+    galleryScope,
+    'instrument' as GalleryScope,
+  )
   .option('--probe-split <split>', 'split the linear probes are trained on', split, 'train' as Split)
   .option('--probe-songs <n>', 'songs the probes are trained on (0 = no probes)', count, 200)
   .option('--out <dir>', 'folder for eval.json, eval.md and alignment.png', resolve(REPO_ROOT, 'reports'))
@@ -73,7 +88,8 @@ const program = new Command()
   .option('--batch-size <n>', 'chunks per onnxruntime call', count, 16)
   .option('--threads <n>', 'onnxruntime intra-op threads', count, 2)
   .option('--seed <n>', 'seed of the random baseline', count, 0)
-  .option('--json', 'print the report as one JSON object on the last line');
+  .option('--json', 'print the report as one JSON object on the last line')
+  .option('--record', "write the headline metrics into the model's manifest.json (metrics.eval)");
 
 async function main(options: CliOptions): Promise<void> {
   const report = await runEvaluation({
@@ -82,6 +98,7 @@ async function main(options: CliOptions): Promise<void> {
     split: options.split,
     heldoutSplit: options.heldoutSplit === options.split ? null : options.heldoutSplit,
     maxSongs: options.maxSongs,
+    galleryScope: options.galleryScope,
     probeSplit: options.probeSplit,
     probeSongs: options.probeSongs,
     outDir: resolve(options.out),
@@ -91,6 +108,10 @@ async function main(options: CliOptions): Promise<void> {
     seed: options.seed,
     onProgress: (message) => process.stderr.write(`${message}\n`),
   });
+  if (options.record) {
+    recordInManifest(resolve(options.model), report);
+    process.stderr.write(`recorded metrics in ${resolve(options.model, 'manifest.json')}\n`);
+  }
   process.stdout.write(renderMarkdown(report));
   if (options.json) process.stdout.write(`${JSON.stringify(report)}\n`);
 }

@@ -55,9 +55,10 @@ export interface MetricsWithGallery extends RetrievalMetrics {
 export interface SplitEvaluation extends RetrievalMetrics {
   split: string;
   songs: number;
-  /** Smallest gallery any query was ranked against (galleries are per instrument). */
+  gallery_scope: GalleryScope;
+  /** Smallest gallery any query was ranked against (with scope `instrument`, galleries are per instrument). */
   gallery_size: number;
-  /** Audible stem chunks over all instrument galleries. */
+  /** Audible stem chunks in the split: the sum of all galleries. */
   gallery_size_total: number;
   baselines: { random: RetrievalMetrics; chroma_onset: RetrievalMetrics };
   per_instrument: Partial<
@@ -82,8 +83,15 @@ export interface SplitRun {
   mixes: MixEmbedding[];
 }
 
+/**
+ * `instrument` (the paper's protocol): a query competes only with chunks of its own instrument.
+ * `all`: with every audible stem chunk of the split, whatever its instrument (a larger, harder gallery).
+ */
+export type GalleryScope = 'instrument' | 'all';
+
 export interface EvaluateOptions {
   split: string;
+  galleryScope?: GalleryScope;
   seed?: number;
   /** Largest alignment shift in seconds (±). */
   maxShiftSeconds?: number;
@@ -97,7 +105,7 @@ interface Query {
   baseline: Float32Array;
 }
 
-interface InstrumentGalleries {
+interface GalleryPair {
   model: Gallery;
   baseline: Gallery;
 }
@@ -122,7 +130,9 @@ export async function evaluateSplit(
   const alignment = new AlignmentAccumulator(grid, maxShift, stepSeconds);
   const control = new AlignmentAccumulator(grid, maxShift, stepSeconds);
   const lastTargetTimeline = new Map<Instrument, { songId: string; timeline: Float32Array }>();
-  const galleries = new Map<Instrument, InstrumentGalleries>();
+  const scope = options.galleryScope ?? 'instrument';
+  const galleries = new Map<string, GalleryPair>();
+  const galleryOf = (instrument: Instrument) => (scope === 'all' ? 'all' : instrument);
   const queries: Query[] = [];
   const mixes: MixEmbedding[] = [];
   const skipped = { silent_target: 0, no_context: 0 };
@@ -167,7 +177,12 @@ export async function evaluateSplit(
 
       song.stems.forEach((stem, index) => {
         if (!audible[index]) return;
-        const galleryPair = galleryFor(galleries, stem.instrument, grid.dim, featurizer.baselineDim);
+        const galleryPair = galleryFor(
+          galleries,
+          galleryOf(stem.instrument),
+          grid.dim,
+          featurizer.baselineDim,
+        );
         const key = chunkKey(song.id, stem.name, chunk);
         galleryPair.model.add(key, poolPatches(targets[index].patches!, grid).vector);
         galleryPair.baseline.add(key, featurizer.baselineFeatures(targets[index].samples));
@@ -217,7 +232,13 @@ export async function evaluateSplit(
     evaluation: {
       split: options.split,
       songs,
-      ...scoreQueries(queries, galleries, options.seed ?? 0),
+      gallery_scope: scope,
+      ...scoreQueries(
+        queries,
+        (instrument) => galleries.get(galleryOf(instrument))!,
+        galleries,
+        options.seed ?? 0,
+      ),
       skipped,
       alignment: alignment.curve(),
       alignment_control: control.curve(),
@@ -234,14 +255,15 @@ type Scores = Pick<
 /** Ranks every query in its instrument's gallery, with the model and with both baselines. */
 function scoreQueries(
   queries: readonly Query[],
-  galleries: Map<Instrument, InstrumentGalleries>,
+  galleryOf: (instrument: Instrument) => GalleryPair,
+  galleries: Map<string, GalleryPair>,
   seed: number,
 ): Scores {
   const random = seededRandom(seed);
   const ranks = { model: [] as RankedQuery[], random: [] as RankedQuery[], chroma: [] as RankedQuery[] };
   const perInstrument = new Map<Instrument, typeof ranks>();
   for (const query of queries) {
-    const gallery = galleries.get(query.instrument)!;
+    const gallery = galleryOf(query.instrument);
     const own = perInstrument.get(query.instrument) ?? { model: [], random: [], chroma: [] };
     perInstrument.set(query.instrument, own);
     const model = gallery.model.rank(query.predicted, query.truthKey);
@@ -259,14 +281,14 @@ function scoreQueries(
     if (!own) continue;
     per_instrument[instrument] = {
       ...summarizeRanks(own.model, instrument),
-      gallery_size: galleries.get(instrument)!.model.size,
+      gallery_size: galleryOf(instrument).model.size,
       baselines: {
         random: summarizeRanks(own.random, instrument),
         chroma_onset: summarizeRanks(own.chroma, instrument),
       },
     };
   }
-  const usedSizes = [...perInstrument.keys()].map((instrument) => galleries.get(instrument)!.model.size);
+  const usedSizes = [...perInstrument.keys()].map((instrument) => galleryOf(instrument).model.size);
   return {
     ...summarizeRanks(ranks.model, 'all instruments'),
     gallery_size: Math.min(...usedSizes),
@@ -276,16 +298,11 @@ function scoreQueries(
   };
 }
 
-function galleryFor(
-  galleries: Map<Instrument, InstrumentGalleries>,
-  instrument: Instrument,
-  dim: number,
-  baselineDim: number,
-) {
-  let pair = galleries.get(instrument);
+function galleryFor(galleries: Map<string, GalleryPair>, name: string, dim: number, baselineDim: number) {
+  let pair = galleries.get(name);
   if (!pair) {
     pair = { model: new Gallery(dim), baseline: new Gallery(baselineDim) };
-    galleries.set(instrument, pair);
+    galleries.set(name, pair);
   }
   return pair;
 }

@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import type { Split } from '../data/corpus.js';
 import { corpusSongSource } from './corpus-source.js';
 import { ChunkEmbedder } from './embed.js';
-import { collectMixEmbeddings, evaluateSplit, type SplitRun } from './evaluate.js';
+import { collectMixEmbeddings, evaluateSplit, type GalleryScope, type SplitRun } from './evaluate.js';
 import { FrontEndFeaturizer } from './features.js';
 import { renderLinePlot } from './plot.js';
 import { runProbeTasks } from './probe-tasks.js';
@@ -17,6 +17,7 @@ export interface RunOptions {
   heldoutSplit: Split | null;
   /** Songs per evaluated split (evenly spaced); all when absent. */
   maxSongs?: number;
+  galleryScope?: GalleryScope;
   probeSplit: Split;
   /** Songs of `probeSplit` the probes are trained on; 0 skips the probes. */
   probeSongs: number;
@@ -52,9 +53,12 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
       const run = await evaluateSplit(source, embedder, featurizer, {
         split,
         seed: options.seed,
+        galleryScope: options.galleryScope,
         onProgress: progress,
       });
       lap(split, since);
+      timing[`${split}_songs_per_minute`] =
+        Math.round((run.evaluation.songs / ((performance.now() - since) / 60_000)) * 10) / 10;
       return run;
     };
 

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifest } from '../../../src/inference/manifest.js';
 import { splitForSeed } from '../../../training/data/corpus.js';
 import { generateSong } from '../../../training/data/generate.js';
 import { ensureDevModel } from '../../../training/export/dev-model.js';
@@ -42,7 +43,9 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'stemdex-eval-'));
     corpusDir = join(workDir, 'corpus');
-    modelDir = await ensureDevModel();
+    // A private copy: one test records metrics into its manifest.
+    modelDir = join(workDir, 'model');
+    cpSync(await ensureDevModel(), modelDir, { recursive: true });
     // Two chunks per song (17–18 s); a few songs per split keep fluidsynth time low.
     const seeds = [...seedsOf('test', 3), ...seedsOf('heldout_style', 2), ...seedsOf('train', 2)];
     for (const seed of seeds) await generateSong(corpusDir, seed, { durationRange: [17, 18] });
@@ -58,17 +61,8 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
       TSX,
       [
         CLI,
-        '--model',
-        modelDir,
-        '--corpus',
-        corpusDir,
-        '--out',
-        outDir,
-        '--probe-songs',
-        '2',
-        '--threads',
-        '1',
-        '--json',
+        ...['--model', modelDir, '--corpus', corpusDir, '--out', outDir],
+        ...['--probe-songs', '2', '--threads', '1', '--json', '--record'],
       ],
       { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 },
     );
@@ -112,7 +106,41 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
 
     expect(JSON.parse(readFileSync(join(outDir, 'eval.json'), 'utf8'))).toEqual(report);
     expect(readFileSync(join(outDir, 'eval.md'), 'utf8')).toContain('### Held-out style');
+
+    const recorded = loadManifest(modelDir).metrics.eval as Record<string, unknown>;
+    expect(recorded.recall_at_1).toBe(report.recall_at_1);
+    expect(recorded.gallery_size).toBe(report.gallery_size);
   }, 240_000);
+
+  it('ranks against every stem chunk of the split with --gallery-scope all', async () => {
+    const { stdout } = await run(
+      TSX,
+      [
+        CLI,
+        ...['--model', modelDir, '--corpus', corpusDir, '--out', join(workDir, 'all')],
+        ...[
+          '--gallery-scope',
+          'all',
+          '--heldout-split',
+          'none',
+          '--probe-songs',
+          '0',
+          '--threads',
+          '1',
+          '--json',
+        ],
+      ],
+      { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 },
+    );
+    const report = JSON.parse(stdout.trimEnd().split('\n').pop()!);
+    expect(report.gallery_scope).toBe('all');
+    expect(report.gallery_size).toBe(report.gallery_size_total);
+    for (const metrics of Object.values<{ gallery_size: number }>(report.per_instrument)) {
+      expect(metrics.gallery_size).toBe(report.gallery_size_total);
+    }
+    expect(report.heldout_style).toBeNull();
+    expect(report.probes).toBeNull();
+  }, 120_000);
 
   it('fails with a typed error when the model folder has no model', async () => {
     const missing = join(workDir, 'no-model');
