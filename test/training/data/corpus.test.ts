@@ -1,10 +1,14 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSilent } from '../../../src/audio/chunk.js';
 import { INSTRUMENTS } from '../../../src/instruments.js';
 import {
+  GENERATOR_VERSION,
+  isSongCurrent,
   listSongs,
   loadMix,
   loadSong,
@@ -134,6 +138,49 @@ describe('song generation', () => {
     }
     expect(bars).toBeGreaterThanOrEqual(20);
     expect(matches / bars).toBeGreaterThanOrEqual(0.85);
+  });
+});
+
+describe('corpus CLI', () => {
+  it('resumes: skips current songs, regenerates songs of another generator version, writes index.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stemdex-corpus-resume-'));
+    try {
+      for (const seed of [0, 1]) {
+        cpSync(songDir(corpusDir, songIdForSeed(seed)), songDir(dir, songIdForSeed(seed)), {
+          recursive: true,
+        });
+      }
+      const stalePath = join(songDir(dir, songIdForSeed(1)), 'meta.json');
+      const stale = JSON.parse(readFileSync(stalePath, 'utf8'));
+      writeFileSync(stalePath, JSON.stringify({ ...stale, generatorVersion: GENERATOR_VERSION - 1 }));
+      expect(isSongCurrent(dir, songIdForSeed(1))).toBe(false);
+
+      const cli = join(import.meta.dirname, '../../../training/data/cli.ts');
+      const args = [
+        '--import',
+        'tsx',
+        cli,
+        '--songs',
+        '3',
+        '--out',
+        dir,
+        '--min-seconds',
+        '8',
+        '--max-seconds',
+        '12',
+      ];
+      const { stdout } = await promisify(execFile)(process.execPath, args);
+      expect(stdout).toContain('3 songs wanted, 1 already complete');
+      expect(stdout).toMatch(/songs\/min/);
+      for (const seed of [0, 1, 2]) expect(isSongCurrent(dir, songIdForSeed(seed))).toBe(true);
+      const regenerated = filesOf(dir, songIdForSeed(1));
+      for (const [file, bytes] of filesOf(corpusDir, songIdForSeed(1)))
+        expect(bytes.equals(regenerated.get(file)!)).toBe(true);
+      const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+      expect(index.totals.songs).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
