@@ -29,6 +29,7 @@ export function onnxOps(graph: OnnxGraphBuilder, weights: NamedArrays): TensorOp
       graph.hasValue(name) ? name : graph.addFloatInitializer(name, shape, values),
     matMul: (a, b) => single('MatMul', [a, b]),
     add: (a, b) => single('Add', [a, b]),
+    affine: (x, weight, bias) => single('Add', [single('MatMul', [x, weight]), bias]),
     scale: (x, factor) => single('Mul', [x, scalar(factor)]),
     reshape(x, shape) {
       const shapeName = `shape_${shape.map((size) => (size < 0 ? 'B' : size)).join('x')}`;

@@ -52,7 +52,7 @@ function attention<T>(ops: TensorOps<T>, config: ModelConfig, prefix: string, x:
 }
 
 export function linear<T>(ops: TensorOps<T>, prefix: string, x: T): T {
-  return ops.add(ops.matMul(x, ops.param(`${prefix}.weight`)), ops.param(`${prefix}.bias`));
+  return ops.affine(x, ops.param(`${prefix}.weight`), ops.param(`${prefix}.bias`));
 }
 
 export function layerNorm<T>(ops: TensorOps<T>, config: ModelConfig, prefix: string, x: T): T {

@@ -12,6 +12,8 @@ export interface TensorOps<T> {
   /** A fixed, non-learned float32 tensor (e.g. positional embeddings). */
   constant(name: string, shape: readonly number[], values: Float32Array): T;
   matMul(a: T, b: T): T;
+  /** `x · weight + bias` for a 2-D weight (one fused kernel where the backend has one). */
+  affine(x: T, weight: T, bias: T): T;
   add(a: T, b: T): T;
   scale(x: T, factor: number): T;
   reshape(x: T, shape: readonly number[]): T;

@@ -17,6 +17,12 @@ export function tfOps(lookup: WeightLookup): TensorOps<tf.Tensor> {
     },
     constant: (_name, shape, values) => tf.tensor(values, [...shape], 'float32'),
     matMul,
+    affine(x, weight, bias) {
+      const leading = x.shape.slice(0, -1);
+      const rows = tf.reshape(x, [-1, x.shape[x.rank - 1]]) as tf.Tensor2D;
+      const product = tf.fused.matMul({ a: rows, b: weight as tf.Tensor2D, bias });
+      return tf.reshape(product, [...leading, weight.shape[1] as number]);
+    },
     add: (a, b) => tf.add(a, b),
     scale: (x, factor) => tf.mul(x, tf.scalar(factor)),
     reshape: (x, shape) => tf.reshape(x, [...shape]),
