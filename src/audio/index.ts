@@ -25,6 +25,7 @@ export {
 export { type LogMel, LogMelSpectrogram } from './log-mel.js';
 export { buildMelFilterbank, hzToMel, type MelFilter, melToHz } from './mel-filterbank.js';
 export { downmixToMono } from './mono.js';
+export { LogMelStatistics } from './normalisation.js';
 export {
   AudioProcessor,
   type ChunkFeatures,

@@ -5,6 +5,7 @@ import {
   DEFAULT_FRONT_END,
   type FrontEndConfig,
   LogMelSpectrogram,
+  LogMelStatistics,
 } from '../../src/audio/index.js';
 import { noise, sine, sweep } from './signals.js';
 
@@ -144,5 +145,46 @@ describe('LogMelSpectrogram', () => {
     expect(() => new LogMelSpectrogram({ ...config, nFft: 500 })).toThrow(/power of two/);
     expect(() => new LogMelSpectrogram({ ...config, winLength: 1_024 })).toThrow(/exceeds nFft/);
     expect(() => new LogMelSpectrogram({ ...config, fMax: 9_000 })).toThrow(/Nyquist/);
+  });
+});
+
+describe('LogMelStatistics', () => {
+  it('gives the population mean and std regardless of how the values are batched', () => {
+    const values = noise(10_001, 21, 4).map((v) => v - 7);
+    let mean = 0;
+    for (const v of values) mean += v / values.length;
+    let variance = 0;
+    for (const v of values) variance += (v - mean) ** 2 / values.length;
+
+    const whole = new LogMelStatistics();
+    whole.add(values);
+    const split = new LogMelStatistics();
+    split.add(values.subarray(0, 17));
+    split.add({ nMels: 1, nFrames: 5_000, data: values.subarray(17, 5_017) });
+    split.add(new Float32Array(0));
+    split.add(values.subarray(5_017));
+    for (const stats of [whole, split]) {
+      expect(stats.count).toBe(10_001);
+      expect(stats.result().normMean).toBeCloseTo(mean, 9);
+      expect(stats.result().normStd).toBeCloseTo(Math.sqrt(variance), 9);
+    }
+  });
+
+  it('normalises features to zero mean and unit std when fed back into the config', () => {
+    const raw = new LogMelSpectrogram(config).compute(noise(16_000, 8));
+    const stats = new LogMelStatistics();
+    stats.add(raw);
+    const normalised = new LogMelSpectrogram({ ...config, ...stats.result() }).compute(noise(16_000, 8));
+    const check = new LogMelStatistics();
+    check.add(normalised);
+    expect(check.result().normMean).toBeCloseTo(0, 4);
+    expect(check.result().normStd).toBeCloseTo(1, 4);
+  });
+
+  it('refuses to summarise nothing and keeps std 1 for constant input', () => {
+    expect(() => new LogMelStatistics().result()).toThrow(RangeError);
+    const constant = new LogMelStatistics();
+    constant.add(new Float32Array(10).fill(-3));
+    expect(constant.result()).toEqual({ normMean: -3, normStd: 1 });
   });
 });
