@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -154,5 +154,49 @@ describe('stemdex --url (against a running server)', () => {
     ]);
     expect(search.code, search.stderr).toBe(0);
     expect(JSON.parse(search.stdout)).toHaveLength(3);
+  });
+});
+
+describe('stemdex serve', () => {
+  it('serves until SIGTERM, then finishes, snapshots the index and exits 0', async () => {
+    const dataDir = join(dir.path, 'serve-data');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+      cwd: REPO_ROOT,
+      env: {
+        ...env,
+        STEMDEX_DATA_DIR: dataDir,
+        STEMDEX_HOST: '127.0.0.1',
+        STEMDEX_PORT: '0',
+        STEMDEX_LOG_LEVEL: 'info',
+      },
+    });
+    let log = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
+        if (match) {
+          clearInterval(timer);
+          resolve(match[1]);
+        }
+      }, 50);
+      exited.then(() => reject(new Error(`server exited early: ${log}`)));
+    });
+
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    const form = new FormData();
+    form.set('instrument', 'bass');
+    form.set('file', new Blob([readFileSync(join(stemsDir, 'song0-bass.wav'))]), 'bass.wav');
+    const upload = await fetch(`${url}/v1/stems`, { method: 'POST', body: form });
+    expect(upload.status).toBe(201);
+
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(log).toContain('shutdown complete');
+    expect(existsSync(join(dataDir, 'index', 'CURRENT'))).toBe(true);
   });
 });
