@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeFloat16,
+  decodeFloat32,
   encodeFloat16,
+  encodeFloat32,
   float16BitsToFloat32,
   float32ToFloat16Bits,
 } from '../../src/index/float16.js';
@@ -45,5 +47,19 @@ describe('float16', () => {
         Math.max(Math.abs(values[i]) * 2 ** -11, 2 ** -25),
       );
     }
+  });
+
+  it('decodes from views at any byte offset, as database blobs may be', () => {
+    const values = randomArray(seededRandom(8), 33);
+    for (const [encode, decode] of [
+      [encodeFloat16, decodeFloat16],
+      [encodeFloat32, decodeFloat32],
+    ] as const) {
+      const encoded = encode(values);
+      const padded = new Uint8Array(encoded.length + 3);
+      padded.set(encoded, 1);
+      expect(decode(padded.subarray(1, 1 + encoded.length))).toEqual(decode(encoded));
+    }
+    expect(decodeFloat32(encodeFloat32(values))).toEqual(values);
   });
 });
