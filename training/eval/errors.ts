@@ -25,11 +25,12 @@ export class ModelContractError extends Error {
 export class EmptySplitError extends Error {
   readonly code = 'EVAL_EMPTY_SPLIT';
   constructor(
-    readonly corpusDir: string,
+    /** The corpus folder, or a description of the songs that were tried. */
+    readonly where: string,
     readonly split: string,
   ) {
     super(
-      `split "${split}" of the corpus in ${corpusDir} has no usable songs (generate one with npm run corpus)`,
+      `split "${split}" (${where}) has no songs with an audible stem to query (generate some with npm run corpus)`,
     );
     this.name = 'EmptySplitError';
   }

@@ -226,7 +226,7 @@ export async function evaluateSplit(
       );
     }
   }
-  if (queries.length === 0) throw new EmptySplitError('(song source)', options.split);
+  if (queries.length === 0) throw new EmptySplitError(`${source.ids.length} songs`, options.split);
 
   return {
     evaluation: {

@@ -3,6 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import type { Split } from '../data/corpus.js';
 import { corpusSongSource } from './corpus-source.js';
 import { ChunkEmbedder } from './embed.js';
+import { EmptySplitError } from './errors.js';
 import { collectMixEmbeddings, evaluateSplit, type GalleryScope, type SplitRun } from './evaluate.js';
 import { FrontEndFeaturizer } from './features.js';
 import { renderLinePlot } from './plot.js';
@@ -49,6 +50,7 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
     const evaluate = async (split: Split): Promise<SplitRun> => {
       const since = performance.now();
       const source = corpusSongSource(options.corpusDir, split, frontEnd.sampleRate, options.maxSongs);
+      if (source.ids.length === 0) throw new EmptySplitError(options.corpusDir, split);
       progress(`evaluating ${split}: ${source.ids.length} songs`);
       const run = await evaluateSplit(source, embedder, featurizer, {
         split,
@@ -76,12 +78,16 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
       );
       progress(`probes: embedding ${source.ids.length} ${options.probeSplit} songs`);
       const train = await collectMixEmbeddings(source, embedder, featurizer, progress);
-      probes = {
-        ...runProbeTasks(train, test.mixes),
-        train_split: options.probeSplit,
-        train_chunks: train.length,
-        test_chunks: test.mixes.length,
-      };
+      if (train.length > 0 && test.mixes.length > 0) {
+        probes = {
+          ...runProbeTasks(train, test.mixes),
+          train_split: options.probeSplit,
+          train_chunks: train.length,
+          test_chunks: test.mixes.length,
+        };
+      } else {
+        progress(`probes skipped: no audible ${options.probeSplit} mix chunks`);
+      }
       lap('probes', since);
     }
 
