@@ -233,6 +233,25 @@ describe('local catalog', () => {
     expect(afterCompact[0].stem.id).toBe(records[3].id);
   });
 
+  it('drops an instrument graph whose stems were all deleted when compacting', async () => {
+    const random = seededRandom(14);
+    const drums = await catalog.upsertStem(randomStem(random, { instrument: 'drums' }));
+    const bass = randomStem(random);
+    await catalog.upsertStem(bass);
+    await catalog.deleteStem(drums.id);
+    await catalog.compact();
+    const stats = await catalog.stats();
+    expect(stats.byInstrument.drums).toBeUndefined();
+    expect(stats).toMatchObject({ stems: 1, indexSize: 3 });
+    expect(await catalog.search(bass.chunks[0].vector, { k: 3, instrument: 'drums' })).toEqual([]);
+    // Ingesting the instrument again starts a new graph.
+    const again = randomStem(random, { instrument: 'drums' });
+    const record = await catalog.upsertStem(again);
+    expect((await catalog.search(again.chunks[2].vector, { k: 1, instrument: 'drums' }))[0].stem.id).toBe(
+      record.id,
+    );
+  });
+
   it('pages through stems with opaque cursors, per filter', async () => {
     const random = seededRandom(9);
     const created: StemRecord[] = [];
@@ -327,6 +346,24 @@ describe('local catalog', () => {
     await expect(catalog.search(good.chunks[0].vector, { k: 0, instrument: 'bass' })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
+  });
+
+  it('snapshots periodically when asked to', async () => {
+    await catalog.close();
+    catalog = await openLocalCatalog({
+      dataDir: dir.path,
+      dim: DIM,
+      modelId: 'test-model@1',
+      snapshotIntervalMs: 20,
+    });
+    await catalog.upsertStem(randomStem(seededRandom(15)));
+    const before = await catalog.stats();
+    expect(before.snapshotSequence).not.toBe(before.sequence);
+    for (let waited = 0; waited < 5000; waited += 20) {
+      if ((await catalog.stats()).snapshotSequence === before.sequence) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await catalog.stats()).snapshotSequence).toBe(before.sequence);
   });
 
   it('refuses to reopen a data directory with another model, and to work once closed', async () => {
