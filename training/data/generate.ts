@@ -15,7 +15,7 @@ import {
   songsDir,
   splitForSeed,
 } from './corpus.js';
-import { programName } from './programs.js';
+import { DRUM_CHANNEL, programName } from './programs.js';
 import { Rng } from './random.js';
 import { renderStems } from './render.js';
 import { composeSong, type Role, type Score } from './score.js';
@@ -155,7 +155,7 @@ export async function generateSong(
     instrument: stem.instrument,
     instrumentId: instrumentId(stem.instrument),
     program: stem.program,
-    programName: stem.channel === 9 ? `drum kit ${stem.program}` : programName(stem.program),
+    programName: stem.channel === DRUM_CHANNEL ? `drum kit ${stem.program}` : programName(stem.program),
     channel: stem.channel,
     gain: gains[index],
     noteCount: stem.notes.length,

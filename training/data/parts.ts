@@ -60,11 +60,11 @@ export function bassPart(plan: SongPlan, pattern: BassPattern, activeBars: Activ
         }
         break;
       case 'rootFifth': {
-        const half = beats === 3 ? 2 : 2;
-        notes.push({ beat: start, duration: half * 0.95, pitch: root, velocity });
+        // Root for the first two beats, fifth for the rest (two beats in 4/4, one in 3/4).
+        notes.push({ beat: start, duration: 2 * 0.95, pitch: root, velocity });
         notes.push({
-          beat: start + half,
-          duration: (beats - half) * 0.9,
+          beat: start + 2,
+          duration: (beats - 2) * 0.9,
           pitch: root + fifthAbove(chord),
           velocity: 88,
         });

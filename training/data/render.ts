@@ -78,9 +78,19 @@ export function combinedMidi(score: Score): { midi: Uint8Array; offsets: number[
   return { midi: encodeMidiFile(events), offsets, totalSeconds };
 }
 
-async function fluidsynthVersion(binary: string): Promise<string> {
-  const { stdout } = await run(binary, ['--version']);
-  return /FluidSynth runtime version (\S+)/.exec(stdout)?.[1] ?? 'unknown';
+const versions = new Map<string, Promise<string>>();
+
+/** The fluidsynth version, asked once per binary (it also proves the binary runs). */
+function fluidsynthVersion(binary: string): Promise<string> {
+  let version = versions.get(binary);
+  if (!version) {
+    version = run(binary, ['--version']).then(
+      ({ stdout }) => /FluidSynth runtime version (\S+)/.exec(stdout)?.[1] ?? 'unknown',
+    );
+    version.catch(() => versions.delete(binary));
+    versions.set(binary, version);
+  }
+  return version;
 }
 
 export interface RenderedStems {
