@@ -157,46 +157,117 @@ describe('stemdex --url (against a running server)', () => {
   });
 });
 
+interface ServeProcess {
+  url: string;
+  log: () => string;
+  exited: Promise<number | null>;
+  kill: (signal: NodeJS.Signals) => void;
+}
+
+async function startServe(dataDir: string): Promise<ServeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...env,
+      STEMDEX_DATA_DIR: dataDir,
+      STEMDEX_HOST: '127.0.0.1',
+      STEMDEX_PORT: '0',
+      STEMDEX_LOG_LEVEL: 'info',
+    },
+  });
+  let log = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    log += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
+      if (match) {
+        clearInterval(timer);
+        resolve(match[1]);
+      }
+    }, 50);
+    exited.then(() => {
+      clearInterval(timer);
+      reject(new Error(`server exited early: ${log}`));
+    });
+  });
+  return { url, log: () => log, exited, kill: (signal) => child.kill(signal) };
+}
+
+async function uploadBass(url: string, bytes: Uint8Array): Promise<Response> {
+  const form = new FormData();
+  form.set('instrument', 'bass');
+  form.set('file', new Blob([bytes]), 'bass.wav');
+  return fetch(`${url}/v1/stems`, { method: 'POST', body: form });
+}
+
 describe('stemdex serve', () => {
   it('serves until SIGTERM, then finishes, snapshots the index and exits 0', async () => {
     const dataDir = join(dir.path, 'serve-data');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...env,
-        STEMDEX_DATA_DIR: dataDir,
-        STEMDEX_HOST: '127.0.0.1',
-        STEMDEX_PORT: '0',
-        STEMDEX_LOG_LEVEL: 'info',
-      },
-    });
-    let log = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
-        if (match) {
-          clearInterval(timer);
-          resolve(match[1]);
-        }
-      }, 50);
-      exited.then(() => reject(new Error(`server exited early: ${log}`)));
-    });
-
-    const ready = await fetch(`${url}/readyz`);
-    expect(ready.status).toBe(200);
-    const form = new FormData();
-    form.set('instrument', 'bass');
-    form.set('file', new Blob([readFileSync(join(stemsDir, 'song0-bass.wav'))]), 'bass.wav');
-    const upload = await fetch(`${url}/v1/stems`, { method: 'POST', body: form });
+    const server = await startServe(dataDir);
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    const upload = await uploadBass(server.url, readFileSync(join(stemsDir, 'song0-bass.wav')));
     expect(upload.status).toBe(201);
 
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(log).toContain('shutdown complete');
+    server.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(server.log()).toContain('shutdown complete');
     expect(existsSync(join(dataDir, 'index', 'CURRENT'))).toBe(true);
+  });
+
+  it('loses no acknowledged stem when killed with SIGKILL during ingestion', async () => {
+    const dataDir = join(dir.path, 'crash-data');
+    const server = await startServe(dataDir);
+    const bytes = readFileSync(join(stemsDir, 'song1-bass.wav'));
+    const acknowledged: string[] = [];
+    let chunkCount = 0;
+    let killed = false;
+    // Four clients upload in a loop; the server dies mid-stream after the 6th acknowledgement.
+    const clients = Array.from({ length: 4 }, async () => {
+      while (!killed) {
+        const response = await uploadBass(server.url, bytes).catch(() => null);
+        if (response?.status !== 201) continue;
+        const stem = (await response.json()) as { id: string; chunk_count: number };
+        acknowledged.push(stem.id);
+        chunkCount = stem.chunk_count;
+        if (acknowledged.length === 6 && !killed) {
+          killed = true;
+          server.kill('SIGKILL');
+        }
+      }
+    });
+    await Promise.all(clients);
+    await server.exited;
+
+    const restarted = await startServe(dataDir);
+    try {
+      for (const id of acknowledged)
+        expect((await fetch(`${restarted.url}/v1/stems/${id}`)).status).toBe(200);
+      const list = (await (await fetch(`${restarted.url}/v1/stems?limit=1000`)).json()) as {
+        items: Array<{ id: string; chunk_count: number }>;
+      };
+      // Uploads in flight at the kill may or may not have committed, but none is half-written.
+      expect(list.items.length).toBeGreaterThanOrEqual(acknowledged.length);
+      for (const item of list.items) expect(item.chunk_count).toBe(chunkCount);
+      const form = new FormData();
+      form.set('instrument', 'bass');
+      form.set('k', '100');
+      form.set('file', new Blob([readFileSync(mixPath)]), 'mix.wav');
+      const search = (await (
+        await fetch(`${restarted.url}/v1/search`, { method: 'POST', body: form })
+      ).json()) as {
+        results: Array<{ stem: { id: string } }>;
+      };
+      const found = new Set(search.results.map((result) => result.stem.id));
+      for (const id of acknowledged) expect(found.has(id)).toBe(true);
+    } finally {
+      restarted.kill('SIGTERM');
+      await restarted.exited;
+    }
   });
 });
