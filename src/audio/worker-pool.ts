@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Piscina } from 'piscina';
+import type { DecodeOptions } from './decoded-audio.js';
 import { AudioDecodeError, AudioOptionError } from './errors.js';
 import { type FrontEndConfig, FrontEndConfigSchema } from './frontend-config.js';
 import type { ChunkFeatures, ExtractFromBytesOptions } from './processor.js';
-import type { ExtractReply, ExtractTask } from './worker.js';
+import type { ExtractReply, FrontEndFailure, FrontEndTask, LoadMonoReply } from './worker.js';
 
 export interface FrontEndPoolOptions {
   config: FrontEndConfig;
@@ -14,8 +15,8 @@ export interface FrontEndPoolOptions {
 }
 
 /**
- * Runs AudioProcessor.extract in worker threads so decoding and feature extraction never block
- * the event loop. Results are identical to AudioProcessor.extract; the spectrogram buffers are
+ * Runs AudioProcessor.extract / loadMono in worker threads so decoding and feature extraction
+ * never block the event loop. Results are identical to AudioProcessor's; result buffers are
  * transferred back, not copied. Input-related failures arrive as AudioDecodeError with the same
  * code as on the main thread.
  */
@@ -39,17 +40,33 @@ export class FrontEndPool {
   }
 
   async extract(bytes: Uint8Array, options?: ExtractFromBytesOptions): Promise<ChunkFeatures[]> {
+    const reply = (await this.run({ kind: 'extract', bytes, options })) as ExtractReply;
+    if (!reply.ok) throw rebuildError(reply);
+    return reply.features;
+  }
+
+  /** AudioProcessor.loadMono in a worker: mono samples at config.sampleRate. */
+  async loadMono(bytes: Uint8Array, options?: DecodeOptions): Promise<Float32Array> {
+    const reply = (await this.run({ kind: 'loadMono', bytes, options })) as LoadMonoReply;
+    if (!reply.ok) throw rebuildError(reply);
+    return reply.mono;
+  }
+
+  private run(task: FrontEndTask): Promise<unknown> {
     // The input is copied to the worker, not transferred: it may share its buffer with the caller.
-    const task: ExtractTask = { bytes, options };
-    const reply = (await this.pool.run(task)) as ExtractReply;
-    if (reply.ok) return reply.features;
-    if (reply.error.kind === 'decode') throw new AudioDecodeError(reply.error.code, reply.error.message);
-    throw new AudioOptionError(reply.error.message);
+    return this.pool.run(task);
   }
 
   async destroy(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+function rebuildError(failure: FrontEndFailure): Error {
+  const { error } = failure;
+  return error.kind === 'decode'
+    ? new AudioDecodeError(error.code, error.message)
+    : new AudioOptionError(error.message);
 }
 
 /**

@@ -61,3 +61,18 @@ async function failure(promise: Promise<unknown>): Promise<AudioDecodeError> {
   }
   throw new Error('expected a failure');
 }
+
+describe('FrontEndPool.loadMono', () => {
+  it('returns the same mono samples as AudioProcessor.loadMono', async () => {
+    const pool = new FrontEndPool({ config: DEFAULT_FRONT_END, threads: 1 });
+    try {
+      const bytes = fixture('flac');
+      expect(await pool.loadMono(bytes)).toEqual(await new AudioProcessor().loadMono(bytes));
+      await expect(pool.loadMono(bytes, { maxDurationSeconds: 0.1 })).rejects.toMatchObject({
+        code: 'TOO_LONG',
+      });
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
