@@ -110,10 +110,22 @@ interface GalleryPair {
   baseline: Gallery;
 }
 
-interface PendingChunk {
-  samples: Float32Array;
-  /** Filled in after the batched forward pass. */
-  patches?: Float32Array;
+/** One chunk of one song, cut into what the protocol encodes. */
+interface ChunkPlan {
+  index: number;
+  stemChunks: Float32Array[];
+  audible: boolean[];
+  /** One query per audible stem that has an audible partner: the mix of the other stems. */
+  contexts: { stem: number; samples: Float32Array }[];
+  fullMix: Float32Array;
+}
+
+/** Encoder outputs for a planned chunk, and the predictor's output for each context. */
+interface EncodedChunk {
+  /** Patch embeddings of each audible stem chunk (undefined for silent ones). */
+  targets: (Float32Array | undefined)[];
+  predictions: Float32Array[];
+  fullMix: Float32Array;
 }
 
 export async function evaluateSplit(
@@ -123,128 +135,167 @@ export async function evaluateSplit(
   options: EvaluateOptions,
 ): Promise<SplitRun> {
   const progress = options.onProgress ?? (() => {});
-  const grid = embedder.grid;
-  const { frontEnd, patch } = embedder.manifest;
-  const stepSeconds = (patch.width * frontEnd.hopLength) / frontEnd.sampleRate;
-  const maxShift = Math.min(grid.gridTime - 1, Math.round((options.maxShiftSeconds ?? 4) / stepSeconds));
-  const alignment = new AlignmentAccumulator(grid, maxShift, stepSeconds);
-  const control = new AlignmentAccumulator(grid, maxShift, stepSeconds);
-  const lastTargetTimeline = new Map<Instrument, { songId: string; timeline: Float32Array }>();
-  const scope = options.galleryScope ?? 'instrument';
-  const galleries = new Map<string, GalleryPair>();
-  const galleryOf = (instrument: Instrument) => (scope === 'all' ? 'all' : instrument);
-  const queries: Query[] = [];
-  const mixes: MixEmbedding[] = [];
-  const skipped = { silent_target: 0, no_context: 0 };
-  let songs = 0;
+  const collector = new SplitCollector(embedder, featurizer, options);
   const started = performance.now();
-
-  for (const id of source.ids) {
+  for (const [done, id] of source.ids.entries()) {
     const song = await source.load(id);
-    songs++;
-    const chunkCount = Math.floor(
-      Math.min(...song.stems.map((s) => s.signal.length)) / featurizer.chunkLength,
-    );
-    for (let chunk = 0; chunk < chunkCount; chunk++) {
-      const start = chunk * featurizer.chunkLength;
-      const stemChunks = song.stems.map((stem) =>
-        stem.signal.subarray(start, start + featurizer.chunkLength),
-      );
-      const audible = stemChunks.map((samples) => !featurizer.isSilent(samples));
-      const targets: PendingChunk[] = stemChunks.map((samples) => ({ samples }));
-      const contexts: (PendingChunk & { stem: number })[] = [];
-      song.stems.forEach((_, held) => {
-        if (!audible[held]) {
-          skipped.silent_target++;
-          return;
-        }
-        if (!audible.some((isAudible, other) => isAudible && other !== held)) {
-          skipped.no_context++;
-          return;
-        }
-        contexts.push({ stem: held, samples: mixOf(stemChunks.filter((_, other) => other !== held)) });
-      });
-      const fullMix: PendingChunk = { samples: mixOf(stemChunks) };
-      const toEncode = [...targets.filter((_, i) => audible[i]), ...contexts, fullMix];
-      const patches = await embedder.encode(toEncode.map((item) => featurizer.modelInput(item.samples)));
-      toEncode.forEach((item, i) => {
-        item.patches = patches[i];
-      });
-      const predictions = await embedder.predict(
-        contexts.map((context) => context.patches!),
-        contexts.map((context) => song.stems[context.stem].instrument),
-      );
-
-      song.stems.forEach((stem, index) => {
-        if (!audible[index]) return;
-        const galleryPair = galleryFor(
-          galleries,
-          galleryOf(stem.instrument),
-          grid.dim,
-          featurizer.baselineDim,
-        );
-        const key = chunkKey(song.id, stem.name, chunk);
-        galleryPair.model.add(key, poolPatches(targets[index].patches!, grid).vector);
-        galleryPair.baseline.add(key, featurizer.baselineFeatures(targets[index].samples));
-      });
-      contexts.forEach((context, i) => {
-        const stem = song.stems[context.stem];
-        const predicted = poolPatches(predictions[i], grid);
-        const target = poolPatches(targets[context.stem].patches!, grid);
-        alignment.add(predicted.timeline, target.timeline);
-        const previous = lastTargetTimeline.get(stem.instrument);
-        if (previous && previous.songId !== song.id) control.add(predicted.timeline, previous.timeline);
-        queries.push({
-          instrument: stem.instrument,
-          truthKey: chunkKey(song.id, stem.name, chunk),
-          predicted: predicted.vector,
-          baseline: featurizer.baselineFeatures(context.samples),
-        });
-      });
-      // Remember this chunk's targets only now, so a control pair never comes from the same song.
-      song.stems.forEach((stem, index) => {
-        if (audible[index] && (lastTargetTimeline.get(stem.instrument)?.songId ?? '') !== song.id) {
-          lastTargetTimeline.set(stem.instrument, {
-            songId: song.id,
-            timeline: poolPatches(targets[index].patches!, grid).timeline,
-          });
-        }
-      });
-      if (!featurizer.isSilent(fullMix.samples)) {
-        mixes.push({
-          vector: poolPatches(fullMix.patches!, grid).vector,
-          baseline: featurizer.baselineFeatures(fullMix.samples),
-          keyClass: song.keyClass,
-          tempo: song.tempo,
-        });
-      }
+    for (const plan of planChunks(song, featurizer, collector.skipped)) {
+      collector.addChunk(song, plan, await encodeChunk(song, plan, embedder, featurizer));
     }
-    if (songs % 10 === 0 || songs === source.ids.length) {
-      const seconds = (performance.now() - started) / 1000;
+    collector.finishSong();
+    if ((done + 1) % 10 === 0 || done + 1 === source.ids.length) {
+      const seconds = ((performance.now() - started) / 1000).toFixed(0);
       progress(
-        `[${options.split}] ${songs}/${source.ids.length} songs, ${queries.length} queries, ${seconds.toFixed(0)} s`,
+        `[${options.split}] ${done + 1}/${source.ids.length} songs, ${collector.queryCount} queries, ${seconds} s`,
       );
     }
   }
-  if (queries.length === 0) throw new EmptySplitError(`${source.ids.length} songs`, options.split);
+  if (collector.queryCount === 0) throw new EmptySplitError(`${source.ids.length} songs`, options.split);
+  return collector.result(source.ids.length);
+}
 
-  return {
-    evaluation: {
-      split: options.split,
-      songs,
-      gallery_scope: scope,
-      ...scoreQueries(
-        queries,
-        (instrument) => galleries.get(galleryOf(instrument))!,
-        galleries,
-        options.seed ?? 0,
-      ),
-      skipped,
-      alignment: alignment.curve(),
-      alignment_control: control.curve(),
-    },
-    mixes,
-  };
+function* planChunks(song: EvalSong, featurizer: ChunkFeaturizer, skipped: SplitEvaluation['skipped']) {
+  const length = featurizer.chunkLength;
+  const chunkCount = Math.floor(Math.min(...song.stems.map((stem) => stem.signal.length)) / length);
+  for (let index = 0; index < chunkCount; index++) {
+    const stemChunks = song.stems.map((stem) => stem.signal.subarray(index * length, (index + 1) * length));
+    const audible = stemChunks.map((samples) => !featurizer.isSilent(samples));
+    const contexts: ChunkPlan['contexts'] = [];
+    audible.forEach((isAudible, held) => {
+      if (!isAudible) skipped.silent_target++;
+      else if (!audible.some((other, i) => other && i !== held)) skipped.no_context++;
+      else contexts.push({ stem: held, samples: mixOf(stemChunks.filter((_, other) => other !== held)) });
+    });
+    yield { index, stemChunks, audible, contexts, fullMix: mixOf(stemChunks) } satisfies ChunkPlan;
+  }
+}
+
+/** Audible stems, contexts and the full mix through the encoder in one batch; contexts then through the predictor. */
+async function encodeChunk(
+  song: EvalSong,
+  plan: ChunkPlan,
+  embedder: ChunkEmbedder,
+  featurizer: ChunkFeaturizer,
+): Promise<EncodedChunk> {
+  const audibleStems = plan.stemChunks.filter((_, i) => plan.audible[i]);
+  const inputs = [...audibleStems, ...plan.contexts.map((context) => context.samples), plan.fullMix];
+  const patches = await embedder.encode(inputs.map((samples) => featurizer.modelInput(samples)));
+  let next = 0;
+  const targets = plan.audible.map((isAudible) => (isAudible ? patches[next++] : undefined));
+  const contextPatches = patches.slice(next, next + plan.contexts.length);
+  const predictions = await embedder.predict(
+    contextPatches,
+    plan.contexts.map((context) => song.stems[context.stem].instrument),
+  );
+  return { targets, predictions, fullMix: patches[patches.length - 1] };
+}
+
+/** Everything the split's metrics are computed from, filled chunk by chunk. */
+class SplitCollector {
+  readonly skipped = { silent_target: 0, no_context: 0 };
+  private readonly scope: GalleryScope;
+  private readonly galleries = new Map<string, GalleryPair>();
+  private readonly queries: Query[] = [];
+  private readonly mixes: MixEmbedding[] = [];
+  private readonly alignment: AlignmentAccumulator;
+  private readonly control: AlignmentAccumulator;
+  /** Per instrument, a target timeline from an earlier song: the control pairs' partner. */
+  private readonly earlierTarget = new Map<Instrument, Float32Array>();
+  private readonly thisSongTarget = new Map<Instrument, Float32Array>();
+
+  constructor(
+    private readonly embedder: ChunkEmbedder,
+    private readonly featurizer: ChunkFeaturizer,
+    private readonly options: EvaluateOptions,
+  ) {
+    this.scope = options.galleryScope ?? 'instrument';
+    const { frontEnd, patch } = embedder.manifest;
+    const grid = embedder.grid;
+    const stepSeconds = (patch.width * frontEnd.hopLength) / frontEnd.sampleRate;
+    const maxShift = Math.min(grid.gridTime - 1, Math.round((options.maxShiftSeconds ?? 4) / stepSeconds));
+    this.alignment = new AlignmentAccumulator(grid, maxShift, stepSeconds);
+    this.control = new AlignmentAccumulator(grid, maxShift, stepSeconds);
+  }
+
+  get queryCount(): number {
+    return this.queries.length;
+  }
+
+  addChunk(song: EvalSong, plan: ChunkPlan, encoded: EncodedChunk): void {
+    const grid = this.embedder.grid;
+    const targetTimelines = new Map<number, Float32Array>();
+    song.stems.forEach((stem, index) => {
+      const patches = encoded.targets[index];
+      if (!patches) return;
+      const pooled = poolPatches(patches, grid);
+      targetTimelines.set(index, pooled.timeline);
+      this.thisSongTarget.set(stem.instrument, pooled.timeline);
+      const key = chunkKey(song.id, stem.name, plan.index);
+      const gallery = this.galleryOf(stem.instrument);
+      gallery.model.add(key, pooled.vector);
+      gallery.baseline.add(key, this.featurizer.baselineFeatures(plan.stemChunks[index]));
+    });
+    plan.contexts.forEach((context, i) => {
+      const stem = song.stems[context.stem];
+      const predicted = poolPatches(encoded.predictions[i], grid);
+      this.alignment.add(predicted.timeline, targetTimelines.get(context.stem)!);
+      const earlier = this.earlierTarget.get(stem.instrument);
+      if (earlier) this.control.add(predicted.timeline, earlier);
+      this.queries.push({
+        instrument: stem.instrument,
+        truthKey: chunkKey(song.id, stem.name, plan.index),
+        predicted: predicted.vector,
+        baseline: this.featurizer.baselineFeatures(context.samples),
+      });
+    });
+    if (!this.featurizer.isSilent(plan.fullMix)) {
+      this.mixes.push({
+        vector: poolPatches(encoded.fullMix, grid).vector,
+        baseline: this.featurizer.baselineFeatures(plan.fullMix),
+        keyClass: song.keyClass,
+        tempo: song.tempo,
+      });
+    }
+  }
+
+  /** Only after a song ends do its targets become control partners, so a control never shares a song. */
+  finishSong(): void {
+    for (const [instrument, timeline] of this.thisSongTarget) this.earlierTarget.set(instrument, timeline);
+    this.thisSongTarget.clear();
+  }
+
+  result(songs: number): SplitRun {
+    return {
+      evaluation: {
+        split: this.options.split,
+        songs,
+        gallery_scope: this.scope,
+        ...scoreQueries(
+          this.queries,
+          (instrument) => this.galleryOf(instrument),
+          [...this.galleries.values()],
+          this.options.seed ?? 0,
+        ),
+        skipped: { ...this.skipped },
+        alignment: this.alignment.curve(),
+        alignment_control: this.control.curve(),
+      },
+      mixes: this.mixes,
+    };
+  }
+
+  private galleryOf(instrument: Instrument): GalleryPair {
+    const name = this.scope === 'all' ? 'all' : instrument;
+    let pair = this.galleries.get(name);
+    if (!pair) {
+      pair = {
+        model: new Gallery(this.embedder.grid.dim),
+        baseline: new Gallery(this.featurizer.baselineDim),
+      };
+      this.galleries.set(name, pair);
+    }
+    return pair;
+  }
 }
 
 type Scores = Pick<
@@ -256,7 +307,7 @@ type Scores = Pick<
 function scoreQueries(
   queries: readonly Query[],
   galleryOf: (instrument: Instrument) => GalleryPair,
-  galleries: Map<string, GalleryPair>,
+  galleries: readonly GalleryPair[],
   seed: number,
 ): Scores {
   const random = seededRandom(seed);
@@ -292,19 +343,10 @@ function scoreQueries(
   return {
     ...summarizeRanks(ranks.model, 'all instruments'),
     gallery_size: Math.min(...usedSizes),
-    gallery_size_total: [...galleries.values()].reduce((sum, pair) => sum + pair.model.size, 0),
+    gallery_size_total: galleries.reduce((sum, pair) => sum + pair.model.size, 0),
     baselines: { random: summarizeRanks(ranks.random), chroma_onset: summarizeRanks(ranks.chroma) },
     per_instrument,
   };
-}
-
-function galleryFor(galleries: Map<string, GalleryPair>, name: string, dim: number, baselineDim: number) {
-  let pair = galleries.get(name);
-  if (!pair) {
-    pair = { model: new Gallery(dim), baseline: new Gallery(baselineDim) };
-    galleries.set(name, pair);
-  }
-  return pair;
 }
 
 function chunkKey(songId: string, stemName: string, chunk: number): string {
