@@ -1,6 +1,5 @@
 import type { Registry } from 'prom-client';
 import { type Instrument, instrumentId } from '../instruments.js';
-import { DEFAULT_TIMELINE_STEP_SECONDS } from './alignment.js';
 import { InferenceError } from './errors.js';
 import { type InferenceLogger, SILENT_LOGGER } from './logger.js';
 import { createInferenceMetrics } from './metrics.js';
@@ -112,8 +111,7 @@ export class Embedder {
     this.maxDurationSeconds = options.maxDurationSeconds;
     this.logger = options.logger ?? SILENT_LOGGER;
     this.grid = { gridFreq: patch.gridFreq, gridTime: patch.gridTime, dim: sessions.embeddingDim };
-    this.stepSeconds =
-      (patch.width * frontEnd.hopLength) / frontEnd.sampleRate || DEFAULT_TIMELINE_STEP_SECONDS;
+    this.stepSeconds = (patch.width * frontEnd.hopLength) / frontEnd.sampleRate;
 
     const metrics = options.registry ? createInferenceMetrics(options.registry) : null;
     metrics?.setActiveProvider(sessions.activeProvider);
