@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Instrument } from '../instruments.js';
+import { type Instrument, isInstrument } from '../instruments.js';
 import { type AnnBuildParams, AnnIndex, DEFAULT_BUILD_PARAMS, DEFAULT_EF_SEARCH } from './ann-index.js';
 import { decodeCursor, encodeCursor, filterFingerprint } from './cursor.js';
 import { type Db, openDatabase, readMeta, writeMeta } from './database.js';
@@ -121,7 +121,7 @@ class LocalCatalog implements CatalogStore {
 
   async upsertStem(input: UpsertStemInput): Promise<StemRecord> {
     this.assertOpen();
-    this.validateChunks(input);
+    this.validateStem(input);
     const previous = this.previousFacts(input);
     const outcome = this.stems.upsert(input, new Date().toISOString());
     // The store has committed: from here the ANN cache only mirrors it.
@@ -187,6 +187,8 @@ class LocalCatalog implements CatalogStore {
     if (!Number.isInteger(options.k) || options.k < 1 || options.k > MAX_K) {
       throw new InvalidArgumentError(`k must be an integer in 1..${MAX_K}`);
     }
+    if (!isInstrument(options.instrument))
+      throw new InvalidArgumentError(`unknown instrument ${options.instrument}`);
     const index = this.indexes.get(options.instrument);
     if (!index || index.size === 0) return [];
 
@@ -447,9 +449,21 @@ class LocalCatalog implements CatalogStore {
     return pk === null ? null : (this.facts.get(pk) ?? null);
   }
 
-  private validateChunks(input: UpsertStemInput): void {
+  private validateStem(input: UpsertStemInput): void {
+    // Instruments name snapshot files: only the known vocabulary may reach the file system.
+    if (!isInstrument(input.instrument))
+      throw new InvalidArgumentError(`unknown instrument ${input.instrument}`);
+    if (typeof input.catalog !== 'string' || input.catalog.length === 0) {
+      throw new InvalidArgumentError('catalog must be a non-empty string');
+    }
+    if (!Number.isFinite(input.durationSeconds) || input.durationSeconds < 0) {
+      throw new InvalidArgumentError(`durationSeconds must be a finite non-negative number`);
+    }
     const seen = new Set<number>();
     for (const chunk of input.chunks) {
+      if (!Number.isFinite(chunk.offsetSeconds) || chunk.offsetSeconds < 0) {
+        throw new InvalidChunksError(`chunk ${chunk.index} offsetSeconds must be finite and non-negative`);
+      }
       if (chunk.vector.length !== this.dim) {
         throw new DimensionMismatchError(`chunk ${chunk.index} vector`, this.dim, chunk.vector.length);
       }

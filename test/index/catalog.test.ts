@@ -332,9 +332,22 @@ describe('local catalog', () => {
     await expect(
       catalog.upsertStem({ ...good, chunks: [{ ...good.chunks[0], vector: new Float32Array(DIM) }] }),
     ).rejects.toMatchObject({ code: 'INVALID_CHUNKS' });
+    for (const input of [
+      { ...good, instrument: '../escape' as 'bass' },
+      { ...good, catalog: '' },
+      { ...good, durationSeconds: Number.NaN },
+    ]) {
+      await expect(catalog.upsertStem(input)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    await expect(
+      catalog.upsertStem({ ...good, chunks: [{ ...good.chunks[0], offsetSeconds: -1 }] }),
+    ).rejects.toMatchObject({ code: 'INVALID_CHUNKS' });
     expect((await catalog.stats()).stems).toBe(0);
 
     await catalog.upsertStem(good);
+    await expect(
+      catalog.search(good.chunks[0].vector, { k: 1, instrument: 'kazoo' as 'bass' }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(
       catalog.search(new Float32Array(DIM - 1), { k: 1, instrument: 'bass' }),
     ).rejects.toMatchObject({

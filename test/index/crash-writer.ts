@@ -1,6 +1,7 @@
 /**
  * Child process for the crash-safety test: ingests deterministic stems forever and reports each
- * acknowledged write on stdout, until the test kills it with SIGKILL.
+ * acknowledged write on stdout, snapshotting the index now and then, until the test kills it
+ * with SIGKILL.
  *
  *   node --import tsx test/index/crash-writer.ts <dataDir> <round>
  *
@@ -22,6 +23,8 @@ for (let i = 0; ; i++) {
   const record = await catalog.upsertStem(crashStem(version));
   process.stdout.write(`ACK ${record.id} ${version}\n`);
   if (record.externalId === null) deletable.push(record.id);
+  // Snapshots too, so some kills land while one is being written.
+  if (i % 5 === 4) await catalog.snapshot();
   if (i % 7 === 6 && deletable.length > 0) {
     const id = deletable.shift()!;
     process.stdout.write(`DELETING ${id}\n`);
