@@ -1,5 +1,5 @@
 /**
- * `tsx training/export/preset-report.ts [--presets tiny,small,base] [--runs 5] [--batch 8]`
+ * `tsx training/export/preset-report.ts [--presets tiny,small,base] [--runs 5] [--batch 8] [--threads n]`
  *
  * For each model preset: parameter count, ONNX graph sizes, and onnxruntime-node CPU inference
  * time per 8-second chunk (encoder + predictor) at batch 1 and at `--batch`, median of `--runs`
@@ -20,10 +20,12 @@ const options = new Command()
   .option('--presets <names>', 'comma-separated presets', 'tiny,small,base')
   .option('--runs <n>', 'timed runs per measurement', '5')
   .option('--batch <n>', 'batch size of the batched measurement', '8')
+  .option('--threads <n>', 'onnxruntime intra-op threads (default: onnxruntime decides)')
   .parse()
-  .opts<{ presets: string; runs: string; batch: string }>();
+  .opts<{ presets: string; runs: string; batch: string; threads?: string }>();
 
 const runs = Number(options.runs);
+const threads = options.threads ? Number(options.threads) : undefined;
 const batches = [1, Number(options.batch)];
 for (const name of options.presets.split(',')) {
   if (!isPresetName(name)) throw new Error(`unknown preset "${name}"`);
@@ -31,8 +33,9 @@ for (const name of options.presets.split(',')) {
   const dir = mkdtempSync(join(tmpdir(), `stemdex-preset-${name}-`));
   try {
     const manifest = exportModel(initParams(config, 1), config, dir, { status: 'preset-report' });
-    const encoder = await ort.InferenceSession.create(join(dir, ENCODER_FILE));
-    const predictor = await ort.InferenceSession.create(join(dir, PREDICTOR_FILE));
+    const sessionOptions = threads ? { intraOpNumThreads: threads, interOpNumThreads: 1 } : {};
+    const encoder = await ort.InferenceSession.create(join(dir, ENCODER_FILE), sessionOptions);
+    const predictor = await ort.InferenceSession.create(join(dir, PREDICTOR_FILE), sessionOptions);
     const perChunk = [];
     for (const batch of batches) {
       const logMel = new ort.Tensor('float32', randomLogMels(config, batch, 2).logMel, [batch, 1, 80, 800]);
