@@ -77,52 +77,58 @@ interface IngestOptions {
   apiKey?: string;
 }
 
+/** Files in flight at once: enough to keep the model's micro-batcher fed across files. */
+const INGEST_CONCURRENCY = 4;
+
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 async function ingest(config: Config, paths: string[], options: IngestOptions): Promise<number> {
   const files = await collectAudioFiles(paths);
-  const progress = new ProgressBar(files.length);
-  const externalId = (file: string) =>
-    options.externalIdFrom === 'filename' ? basename(file, extname(file)) : null;
   const stem = (file: string) => ({
     catalog: options.catalog,
     instrument: options.instrument,
-    externalId: externalId(file),
+    externalId: options.externalIdFrom === 'filename' ? basename(file, extname(file)) : null,
     metadata: { title: basename(file, extname(file)), ...options.metadata },
   });
   const failures: string[] = [];
-  const record = (file: string, error?: unknown) => {
-    if (error !== undefined) failures.push(`${file}: ${(error as Error).message}`);
-    progress.tick({ ok: error === undefined, label: basename(file) });
+  let progress: ProgressBar | undefined;
+  const ingestAll = async (upload: (file: string) => Promise<unknown>) => {
+    progress = new ProgressBar(files.length);
+    await forEachConcurrently(files, INGEST_CONCURRENCY, async (file) => {
+      const error = await upload(file).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      if (error !== undefined) failures.push(`${file}: ${(error as Error).message}`);
+      progress?.tick({ ok: error === undefined, label: basename(file) });
+    });
+    progress.finish();
   };
 
   if (options.url !== undefined) {
     const client = new StemdexClient(options.url, options.apiKey);
-    for (const file of files) {
-      await client.uploadStem(file, await readFile(file), stem(file)).then(
-        () => record(file),
-        (error: unknown) => record(file, error),
-      );
-    }
+    await ingestAll(async (file) => client.uploadStem(file, await readFile(file), stem(file)));
   } else {
     const logger = createLogger({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
     const model = await openEmbeddingModel(config, { logger });
-    const catalog = await openCatalog(config, model, logger);
     try {
-      for (const file of files) {
-        await ingestStem(
-          { model, catalog, maxAudioSeconds: config.maxAudioSeconds },
-          await readFile(file),
-          stem(file),
-        ).then(
-          () => record(file),
-          (error: unknown) => record(file, error),
-        );
+      const catalog = await openCatalog(config, model, logger);
+      try {
+        const deps = { model, catalog, maxAudioSeconds: config.maxAudioSeconds };
+        await ingestAll(async (file) => ingestStem(deps, await readFile(file), stem(file)));
+      } finally {
+        await catalog.close();
       }
     } finally {
-      await catalog.close();
       await model.close();
     }
   }
-  progress.finish();
   for (const failure of failures) process.stderr.write(`failed: ${failure}\n`);
   process.stderr.write(`ingested ${files.length - failures.length} of ${files.length} files\n`);
   return failures.length === 0 ? 0 : 1;
@@ -148,7 +154,10 @@ async function search(config: Config, mix: string, options: SearchOptions): Prom
   } else {
     const logger = createLogger({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
     const model = await openEmbeddingModel(config, { logger });
-    const catalog = await openCatalog(config, model, logger);
+    const catalog = await openCatalog(config, model, logger).catch(async (error: unknown) => {
+      await model.close();
+      throw error;
+    });
     try {
       const context = await model.embedQuery(bytes, options.instrument, {
         maxDurationSeconds: config.maxAudioSeconds,
