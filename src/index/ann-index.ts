@@ -95,6 +95,8 @@ export class AnnIndex {
       this.graph.resizeIndex(this.graph.getMaxElements() * 2);
     }
     this.graph.addPoint(Array.from(vector), label);
+    // hnswlib revives a label that was marked deleted: keep the bookkeeping in step.
+    this.deleted.delete(label);
     this.live++;
   }
 

@@ -94,7 +94,10 @@ class LocalCatalog implements CatalogStore {
     this.stems = new StemTable(db);
     this.jobs = new SqliteJobStore(db);
     this.indexDir = join(options.dataDir, 'index');
-    this.buildParams = { ...DEFAULT_BUILD_PARAMS, ...options.ann };
+    this.buildParams = {
+      m: options.ann?.m ?? DEFAULT_BUILD_PARAMS.m,
+      efConstruction: options.ann?.efConstruction ?? DEFAULT_BUILD_PARAMS.efConstruction,
+    };
     this.efSearch = options.ann?.efSearch ?? DEFAULT_EF_SEARCH;
   }
 
@@ -294,7 +297,16 @@ class LocalCatalog implements CatalogStore {
     }
 
     const sequence = this.stems.sequence();
-    const snapshot = this.tryReadSnapshot();
+    let snapshot = this.tryReadSnapshot();
+    if (snapshot && snapshot.sequence > sequence) {
+      // The store is older than the cache (restored from a backup?): chunk ids may have been
+      // reused for other vectors, so the graphs cannot be trusted.
+      this.logger.warn(
+        { sequence, snapshotSequence: snapshot.sequence },
+        'catalog: index snapshot is ahead of the store, rebuilding from the store',
+      );
+      snapshot = null;
+    }
     if (!snapshot) {
       this.indexes = this.buildAllIndexes();
       this.logger.info(

@@ -110,9 +110,13 @@ async function searchSignature(catalog: CatalogStore, scenario: Scenario, seed: 
   return signature;
 }
 
-async function expectLikeFreshBuild(catalog: CatalogStore, scenario: Scenario): Promise<void> {
+async function expectLikeFreshBuild(
+  catalog: CatalogStore,
+  scenario: Scenario,
+  storeDir = scenario.dataDir,
+): Promise<void> {
   // No snapshot at all: the reference is a full rebuild from the store.
-  const freshDir = crashImage(scenario.dataDir);
+  const freshDir = crashImage(storeDir);
   rmSync(join(freshDir, 'index'), { recursive: true, force: true });
   const rebuilt = await openAt(freshDir);
 
@@ -181,6 +185,22 @@ describe('index snapshots', () => {
     const garbage = crashImage(scenario.dataDir);
     writeFileSync(join(garbage, 'index', 'CURRENT'), '{not json');
     await expectLikeFreshBuild(await openAt(garbage), scenario);
+  });
+
+  it('rebuilds when the snapshot is newer than the store (store restored from an older copy)', async () => {
+    const scenario = await buildScenario(6);
+    const olderStore = crashImage(scenario.dataDir);
+    const reference = crashImage(olderStore);
+    await scenario.catalog.upsertStem(randomStem(seededRandom(7)));
+    await scenario.catalog.snapshot();
+    // Old store, new snapshot: the newer chunk ids in the graphs mean nothing to this store.
+    rmSync(join(olderStore, 'index'), { recursive: true, force: true });
+    cpSync(join(scenario.dataDir, 'index'), join(olderStore, 'index'), { recursive: true });
+    const log: LogLine[] = [];
+    await expectLikeFreshBuild(await openAt(olderStore, log), scenario, reference);
+    expect(log.map((line) => line.msg)).toContain(
+      'catalog: index snapshot is ahead of the store, rebuilding from the store',
+    );
   });
 
   it('publishes snapshots atomically and keeps only the current one', async () => {
