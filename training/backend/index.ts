@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon } from './addon.js';
 import { NATIVE_BACKEND, registerNativeKernels } from './register.js';
+import { registerMissingWasmKernels } from './wasm-kernels.js';
 
 export { NativeAddonMissingError, nativeAddonAvailable } from './addon.js';
 export { NATIVE_BACKEND, registerNativeKernels } from './register.js';
@@ -63,6 +64,7 @@ export async function initTrainingBackend(options: TrainingBackendOptions = {}):
       return { backend: 'cpu', nativeKernels: [] };
     case 'wasm': {
       await import('@tensorflow/tfjs-backend-wasm');
+      registerMissingWasmKernels();
       await activate('wasm');
       return { backend: 'wasm', nativeKernels: [] };
     }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../../training/backend/addon.js';
 import { initTrainingBackend, NativeAddonMissingError } from '../../../training/backend/index.js';
-import { NATIVE_AVAILABLE, runOn, SKIP_REASON, seededValues } from './helpers.js';
+import { expectClose, NATIVE_AVAILABLE, runOn, SKIP_REASON, seededValues } from './helpers.js';
 
 describe('initTrainingBackend', () => {
   afterAll(async () => {
@@ -17,6 +17,21 @@ describe('initTrainingBackend', () => {
   it('selects the WASM backend', async () => {
     expect(await initTrainingBackend({ backend: 'wasm' })).toEqual({ backend: 'wasm', nativeKernels: [] });
     expect(tf.getBackend()).toBe('wasm');
+  });
+
+  it('lets the WASM backend differentiate through gather (UnsortedSegmentSum is missing upstream)', async () => {
+    await initTrainingBackend({ backend: 'wasm' });
+    const gradient = (backend: string) =>
+      runOn(backend, () => {
+        const table = tf.tensor(seededValues(8 * 5, 1), [8, 5]);
+        const weights = tf.tensor(seededValues(4 * 5, 2), [4, 5]);
+        const ids = tf.tensor([3, 0, 3, 7], [4], 'int32');
+        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), weights)))(table);
+      });
+    const [wasm] = await gradient('wasm');
+    const [cpu] = await gradient('cpu');
+    expect(wasm.shape).toEqual([8, 5]);
+    expectClose(wasm, cpu, 1e-6, 1e-7);
   });
 
   it('rejects unknown backends and invalid thread counts', async () => {
