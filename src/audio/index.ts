@@ -32,6 +32,12 @@ export {
   type ExtractFromBytesOptions,
   type ExtractOptions,
 } from './processor.js';
-export { DEFAULT_RESAMPLER_DESIGN, Resampler, type ResamplerDesign, resample } from './resample.js';
+export {
+  DEFAULT_RESAMPLER_DESIGN,
+  Resampler,
+  type ResamplerDesign,
+  type ResamplerEngine,
+  resample,
+} from './resample.js';
 export { encodeWav, parseWav, type WavEncoding } from './wav.js';
 export { FrontEndPool, type FrontEndPoolOptions } from './worker-pool.js';

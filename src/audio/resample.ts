@@ -1,3 +1,5 @@
+import { SimdPolyphase } from './simd-polyphase.js';
+
 /**
  * Band-limited sample-rate conversion: a Kaiser-windowed sinc low-pass evaluated polyphase, i.e.
  * one precomputed set of taps per output phase, so each output sample is one dot product.
@@ -18,7 +20,13 @@ export const DEFAULT_RESAMPLER_DESIGN: ResamplerDesign = Object.freeze({
 });
 
 /**
- * Above this many phases (rates without a small common divisor, e.g. 44 056 → 16 000 Hz) the
+ * 'wasm-simd' runs exact polyphase tables through a WebAssembly SIMD kernel; 'js' is the scalar
+ * loop, used for interpolated tables and where WebAssembly SIMD is missing.
+ */
+export type ResamplerEngine = 'wasm-simd' | 'js';
+
+/**
+ * Above this many phases (rates without a small common divisor, e.g. 44 101 → 16 000 Hz) the
  * taps are instead interpolated linearly between this many precomputed phases: the kernel is
  * smooth at that spacing, so the interpolation error stays far below the stopband (tested) while
  * the table stays small.
@@ -40,7 +48,16 @@ export class Resampler {
   /** `phases` (+1 when interpolating) rows of 2·halfWidth taps. */
   private readonly taps: Float32Array;
 
-  constructor(fromRate: number, toRate: number, design: ResamplerDesign = DEFAULT_RESAMPLER_DESIGN) {
+  readonly engine: ResamplerEngine;
+  private readonly simd: SimdPolyphase | undefined;
+
+  /** `options.engine: 'js'` forces the scalar loop (the reference the SIMD kernel is tested against). */
+  constructor(
+    fromRate: number,
+    toRate: number,
+    design: ResamplerDesign = DEFAULT_RESAMPLER_DESIGN,
+    options: { engine?: ResamplerEngine } = {},
+  ) {
     validateRates(fromRate, toRate);
     this.fromRate = fromRate;
     this.toRate = toRate;
@@ -64,6 +81,12 @@ export class Resampler {
       cutoff / fromRate,
       beta,
     );
+    const wantSimd = this.exact && options.engine !== 'js';
+    const width = 2 * this.halfWidth;
+    this.simd = wantSimd
+      ? SimdPolyphase.create(this.taps, width, this.up, this.down, this.halfWidth)
+      : undefined;
+    this.engine = this.simd ? 'wasm-simd' : 'js';
   }
 
   /** Output length for `inputLength` samples: ceil(n · toRate / fromRate). */
@@ -74,7 +97,8 @@ export class Resampler {
   process(signal: Float32Array): Float32Array {
     if (this.fromRate === this.toRate) return signal;
     const output = new Float32Array(this.outputLength(signal.length));
-    if (this.exact) this.processExact(signal, output);
+    if (this.simd) this.simd.process(signal, output);
+    else if (this.exact) this.processExact(signal, output);
     else this.processInterpolated(signal, output);
     return output;
   }
