@@ -1,21 +1,20 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import multipart from '@fastify/multipart';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config.js';
-import type { CatalogStats, CatalogStore } from './index/types.js';
+import type { CatalogStore } from './index/types.js';
 import { IngestRunner } from './ingest/runner.js';
 import { Staging } from './ingest/staging.js';
 import type { AppContext } from './server/context.js';
-import { ApiError } from './server/errors.js';
 import { busboyLimits } from './server/multipart.js';
-import { apiKeyGuard, presentedApiKey } from './server/plugins/auth.js';
+import { apiKeyGuard } from './server/plugins/auth.js';
 import { installErrorHandler } from './server/plugins/error-handler.js';
 import { installMetrics } from './server/plugins/metrics.js';
 import { installOpenApi } from './server/plugins/openapi.js';
+import { installRateLimit } from './server/plugins/rate-limit.js';
 import type { EmbeddingModel } from './server/ports.js';
 import { registerAdminRoutes } from './server/routes/admin.js';
 import { registerHealthRoutes } from './server/routes/health.js';
@@ -88,42 +87,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   useZodSchemas(app);
   installErrorHandler(app);
 
-  let lastStats: CatalogStats | null = null;
   await installOpenApi(app, VERSION);
-  const validKeyDigests = new Set(
-    config.apiKeys.map((key) => createHash('sha256').update(key).digest('hex')),
-  );
-  await app.register(rateLimit, {
-    global: true,
+  await installRateLimit(app, {
     max: config.rateLimitMax,
-    timeWindow: config.rateLimitWindowMs,
-    // Clients with a valid API key are limited per key (many may share a NAT); others per address.
-    // Unknown keys count as no key, or inventing keys would escape the limit.
-    keyGenerator: (request) => {
-      const key = presentedApiKey(request);
-      const digest = key === undefined ? undefined : createHash('sha256').update(key).digest('hex');
-      return digest !== undefined && validKeyDigests.has(digest) ? `key:${digest}` : `ip:${request.ip}`;
-    },
-    errorResponseBuilder: (_request, context) =>
-      new ApiError(
-        'RATE_LIMITED',
-        `rate limit of ${context.max} requests per ${context.after} exceeded`,
-        undefined,
-        Math.max(1, Math.ceil(context.ttl / 1000)),
-      ),
+    windowMs: config.rateLimitWindowMs,
+    apiKeys: config.apiKeys,
   });
   app.addHook('onRequest', apiKeyGuard(config.apiKeys));
   await app.register(multipart, {
     limits: busboyLimits({ maxFileBytes: config.maxUploadBytes, maxFiles: config.maxFilesPerRequest }),
   });
-  installMetrics(app, {
-    registry,
-    indexStats: () => ({ stems: lastStats?.stems ?? 0, chunks: lastStats?.chunks ?? 0 }),
-  });
-  // Stats are async for networked backends; the gauges read the value refreshed before each scrape.
-  app.addHook('onRequest', async (request) => {
-    if (request.url === '/metrics') lastStats = await catalog.stats();
-  });
+  installMetrics(app, { registry, catalogStats: () => catalog.stats() });
 
   registerHealthRoutes(app, ctx);
   registerStemRoutes(app, ctx);

@@ -219,6 +219,7 @@ describe('observability', () => {
       'stemdex_inference_batch_size_bucket',
       'stemdex_index_stems 1',
       'stemdex_index_chunks',
+      'stemdex_index_vectors',
     ]) {
       expect(response.text).toContain(name);
     }

@@ -3,15 +3,17 @@ import { Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface MetricsOptions {
   registry: Registry;
-  /** Read at scrape time so the gauges never go stale. */
-  indexStats: () => { stems: number; chunks: number };
+  /** Read at each scrape, so the catalog gauges never go stale. */
+  catalogStats: () => Promise<{ stems: number; chunks: number; indexSize: number }>;
 }
 
 /**
  * HTTP latency per route and catalog size, on the shared registry (the inference layer adds its
  * batch-size and queue-depth metrics to the same one), exposed at `GET /metrics`.
  */
-export function installMetrics(app: FastifyInstance, { registry, indexStats }: MetricsOptions): void {
+export function installMetrics(app: FastifyInstance, { registry, catalogStats }: MetricsOptions): void {
+  // Gauge `collect` callbacks are synchronous, so the scrape handler refreshes this first.
+  let stats = { stems: 0, chunks: 0, indexSize: 0 };
   const latency = new Histogram({
     name: 'stemdex_http_request_duration_seconds',
     help: 'HTTP request latency by route',
@@ -24,15 +26,23 @@ export function installMetrics(app: FastifyInstance, { registry, indexStats }: M
     help: 'Stems in the catalog',
     registers: [registry],
     collect() {
-      this.set(indexStats().stems);
+      this.set(stats.stems);
     },
   });
   new Gauge({
     name: 'stemdex_index_chunks',
-    help: 'Chunk vectors in the catalog index',
+    help: 'Chunks stored in the catalog (silent ones included)',
     registers: [registry],
     collect() {
-      this.set(indexStats().chunks);
+      this.set(stats.chunks);
+    },
+  });
+  new Gauge({
+    name: 'stemdex_index_vectors',
+    help: 'Live vectors in the ANN indexes',
+    registers: [registry],
+    collect() {
+      this.set(stats.indexSize);
     },
   });
 
@@ -46,6 +56,8 @@ export function installMetrics(app: FastifyInstance, { registry, indexStats }: M
   });
 
   app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_request, reply) => {
+    const { stems, chunks, indexSize } = await catalogStats();
+    stats = { stems, chunks, indexSize };
     reply.type(registry.contentType);
     return registry.metrics();
   });
