@@ -75,6 +75,27 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   const ctx: AppContext = { config, catalog, model, registry, ingest, state: { closing: false } };
 
+  // Runner first, then the catalog (its final snapshot covers what the runner finished), model last.
+  const release = async () => {
+    await ingest.stop();
+    if (options.catalog === undefined) await catalog.close();
+    if (options.model === undefined) await model.close();
+  };
+  try {
+    return await assemble(ctx, logger, release, options.runJobs !== false);
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+async function assemble(
+  ctx: AppContext,
+  logger: Logger,
+  release: () => Promise<void>,
+  runJobs: boolean,
+): Promise<FastifyInstance> {
+  const { config, catalog, registry, ingest } = ctx;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     requestIdHeader: 'x-request-id',
@@ -109,13 +130,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('preClose', async () => {
     ctx.state.closing = true;
   });
-  app.addHook('onClose', async () => {
-    await ingest.stop();
-    if (options.catalog === undefined) await catalog.close();
-    if (options.model === undefined) await model.close();
-  });
+  app.addHook('onClose', release);
 
-  if (options.runJobs !== false) await ingest.start();
+  if (runJobs) await ingest.start();
   await app.ready();
   return app;
 }

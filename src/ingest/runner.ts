@@ -20,6 +20,7 @@ export interface IngestRunnerOptions {
 }
 
 const QUEUE_FULL_BACKOFF_MS = 250;
+const STORE_RETRY_MS = 1000;
 
 class Interrupted extends Error {}
 
@@ -86,12 +87,16 @@ export class IngestRunner {
   private async work(): Promise<void> {
     while (!this.stopping) {
       const signal = this.wakeSignal;
-      const item = await this.options.catalog.jobs.claimNextItem();
-      if (item === null) {
-        await signal;
-        continue;
+      try {
+        const item = await this.options.catalog.jobs.claimNextItem();
+        if (item === null) await signal;
+        else await this.process(item);
+      } catch (error) {
+        // The job store itself failed (disk full, closing): keep the worker alive and retry later;
+        // the item stays `running` and is requeued at the next start at worst.
+        this.options.logger.error({ err: error }, 'ingestion worker failed, retrying');
+        await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, STORE_RETRY_MS))]);
       }
-      await this.process(item);
     }
   }
 
