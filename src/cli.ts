@@ -77,6 +77,12 @@ interface IngestOptions {
   apiKey?: string;
 }
 
+const MODEL_HINT =
+  'hint: STEMDEX_MODEL_DIR must hold manifest.json, encoder.onnx and predictor.onnx (default: models/).\n' +
+  '      For development, export the seeded untrained model and point at it:\n' +
+  '        npx tsx -e "import(\'./training/export/dev-model.ts\').then((m) => m.ensureDevModel())"\n' +
+  '        STEMDEX_MODEL_DIR=.cache/dev-model\n';
+
 /** Files in flight at once: enough to keep the model's micro-batcher fed across files. */
 const INGEST_CONCURRENCY = 4;
 
@@ -257,5 +263,6 @@ buildCli()
   .parseAsync()
   .catch((error: unknown) => {
     process.stderr.write(`stemdex: ${error instanceof Error ? error.message : String(error)}\n`);
+    if ((error as { code?: unknown }).code === 'MODEL_LOAD_FAILED') process.stderr.write(MODEL_HINT);
     process.exit(1);
   });
