@@ -14,7 +14,7 @@ export interface MpegFrameHeader {
 export interface MpegStreamInfo {
   sampleRate: number;
   channels: 1 | 2;
-  /** Offset of the first audio frame (after any ID3v2 tag). */
+  /** Offset of the first audio frame (after any ID3v2 tag and the junk some taggers leave). */
   firstFrameOffset: number;
   /** Frame count from a Xing/Info/VBRI tag, when the encoder wrote one. */
   declaredFrames: number | undefined;
@@ -83,22 +83,42 @@ export function id3v2Length(bytes: Uint8Array, offset = 0): number {
   return 10 + size + (hasFooter ? 10 : 0);
 }
 
-/** True when the bytes start (after any ID3v2 tag) with two consecutive MPEG audio frames. */
+/** Some taggers leave padding or junk between the ID3v2 tag and the audio; this much is searched. */
+const MAX_GAP_AFTER_TAG = 64 * 1024;
+
+/**
+ * Offset of the first MPEG audio frame, or -1. Without an ID3v2 tag the frame must start at byte
+ * 0; after a tag it is searched for within MAX_GAP_AFTER_TAG bytes. A candidate counts only when
+ * the next frame header follows where its length says (with the same sample rate), so random
+ * bytes that happen to contain a sync word are not taken for MP3.
+ */
+export function findFirstMpegFrame(bytes: Uint8Array): number {
+  const tag = id3v2Length(bytes);
+  const last = tag > 0 ? Math.min(bytes.length - 4, tag + MAX_GAP_AFTER_TAG) : 0;
+  for (let offset = tag; offset <= last; offset++) {
+    if (isConfirmedFrame(bytes, offset, tag > 0)) return offset;
+  }
+  return -1;
+}
+
 export function looksLikeMpeg(bytes: Uint8Array): boolean {
-  const start = id3v2Length(bytes);
-  const first = parseMpegFrameHeader(bytes, start);
+  return findFirstMpegFrame(bytes) >= 0;
+}
+
+function isConfirmedFrame(bytes: Uint8Array, offset: number, announcedByTag: boolean): boolean {
+  const first = parseMpegFrameHeader(bytes, offset);
   if (!first) return false;
-  const next = start + first.frameBytes;
-  if (next < bytes.length) return parseMpegFrameHeader(bytes, next) !== undefined;
+  const next = offset + first.frameBytes;
+  if (next < bytes.length) return parseMpegFrameHeader(bytes, next)?.sampleRate === first.sampleRate;
   // No second header to confirm the first: an exactly one-frame file is MP3, and so is a file
   // that an ID3 tag announces as audio (then cut inside its first frame); a lone sync word is not.
-  return next === bytes.length || start > 0;
+  return next === bytes.length || announcedByTag;
 }
 
 export function readMpegStreamInfo(bytes: Uint8Array): MpegStreamInfo {
-  const firstFrameOffset = id3v2Length(bytes);
-  const first = parseMpegFrameHeader(bytes, firstFrameOffset);
-  if (!first) throw new AudioDecodeError('INVALID_HEADER', 'no MPEG audio frame header after the ID3 tag');
+  const firstFrameOffset = findFirstMpegFrame(bytes);
+  const first = firstFrameOffset >= 0 ? parseMpegFrameHeader(bytes, firstFrameOffset) : undefined;
+  if (!first) throw new AudioDecodeError('INVALID_HEADER', 'no MPEG audio frame found');
   return {
     sampleRate: first.sampleRate,
     channels: first.channels,

@@ -206,6 +206,18 @@ describe('decodeAudio on bad input', () => {
     expect(outcomes.has('decoded')).toBe(true);
   });
 
+  it('finds MP3 audio behind padding after its ID3 tag', async () => {
+    const original = fixture('mp3');
+    const tagEnd = 10 + ((original[6] << 21) | (original[7] << 14) | (original[8] << 7) | original[9]);
+    const gap = new Uint8Array(300);
+    const padded = new Uint8Array(original.length + gap.length);
+    padded.set(original.subarray(0, tagEnd));
+    padded.set(gap, tagEnd);
+    padded.set(original.subarray(tagEnd), tagEnd + gap.length);
+    const [expected, decoded] = [await decodeAudio(original), await decodeAudio(padded)];
+    expect(decoded.channels[0]).toEqual(expected.channels[0]);
+  });
+
   it('accepts a WAV whose data size says "unknown" (streamed encoders)', async () => {
     const bytes = encodeWav([Float32Array.from([0.5, -0.25])], 16_000);
     new DataView(bytes.buffer).setUint32(40, 0xffffffff, true);
