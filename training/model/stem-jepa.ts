@@ -31,7 +31,10 @@ export interface TrainStepStats {
   /** `batchEmbeddingStd` of the context and target encoders' outputs: near 0 means collapse. */
   contextStd: number;
   targetStd: number;
-  /** `effectiveRank` of the context encoder's patch embeddings over the batch (1 … dim). */
+  /**
+   * `effectiveRank` of the context encoder's patch embeddings over the batch (1 … dim), measured
+   * every `effectiveRankEvery` steps (see there).
+   */
   contextEffectiveRank: number;
 }
 
@@ -47,6 +50,12 @@ export class StemJepa {
   readonly target: Map<string, tf.Variable>;
   readonly optimizer: AdamW;
   lastStats: TrainStepStats | undefined;
+  /**
+   * The effective rank needs an eigen-decomposition (~0.2 s for dim 128), so `trainStep` measures
+   * it only after every this-many steps (and on a model's first step); the steps in between repeat
+   * the last value. The step counter makes this line up with logging every N steps.
+   */
+  effectiveRankEvery = 10;
   private currentStep = 0;
 
   constructor(
@@ -97,9 +106,9 @@ export class StemJepa {
       const [loss, contextStd, targetStd] = measured.map((scalar) => scalar.dataSync()[0]);
       tf.dispose(measured);
       emaUpdate(this.target, this.online, momentum);
-      const rank = tf.tidy(() => tf.reshape(contextEmbeddings!, [-1, this.config.dim]) as tf.Tensor2D);
-      const contextEffectiveRank = effectiveRank(rank);
-      rank.dispose();
+      const contextEffectiveRank = this.shouldMeasureRank(step)
+        ? this.measureRank(contextEmbeddings!)
+        : this.lastStats!.contextEffectiveRank;
       this.lastStats = {
         step,
         loss,
@@ -114,6 +123,19 @@ export class StemJepa {
     } finally {
       tf.dispose([context, target, ids]);
       contextEmbeddings?.dispose();
+    }
+  }
+
+  private shouldMeasureRank(step: number): boolean {
+    return this.lastStats === undefined || (step + 1) % Math.max(1, this.effectiveRankEvery) === 0;
+  }
+
+  private measureRank(embeddings: tf.Tensor): number {
+    const rows = tf.reshape(embeddings, [-1, this.config.dim]) as tf.Tensor2D;
+    try {
+      return effectiveRank(rows);
+    } finally {
+      rows.dispose();
     }
   }
 

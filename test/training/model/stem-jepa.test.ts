@@ -48,7 +48,17 @@ describe('StemJepa training', () => {
   it('learns: the loss on a fixed batch falls over a few steps, and stats are reported', () => {
     const model = createStemJepa(config, 11);
     const batch = makeBatch(1);
-    const losses = Array.from({ length: 5 }, () => model.trainStep(batch));
+    model.effectiveRankEvery = 2;
+    const ranks: number[] = [];
+    const losses = Array.from({ length: 5 }, () => {
+      const loss = model.trainStep(batch);
+      ranks.push(model.lastStats!.contextEffectiveRank);
+      return loss;
+    });
+    // Measured on the first step and after every 2nd step (indices 1 and 3); repeated in between.
+    expect(ranks[2]).toBe(ranks[1]);
+    expect(ranks[4]).toBe(ranks[3]);
+    expect(ranks[3]).not.toBe(ranks[2]);
     expect(losses[4]).toBeLessThan(losses[0] * 0.6);
     expect(model.step).toBe(5);
     const stats = model.lastStats!;
