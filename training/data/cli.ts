@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import {
@@ -11,7 +11,7 @@ import {
   splitForSeed,
 } from './corpus.js';
 import { describeSong, generateSong } from './generate.js';
-import { summariseCorpus } from './summary.js';
+import { type CorpusSummary, summariseCorpus } from './summary.js';
 
 /**
  * `npm run corpus -- --songs 3000 --workers 2`: generates (or resumes) the corpus. Songs are
@@ -50,6 +50,17 @@ function formatDuration(seconds: number): string {
     : `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
 }
 
+/** index.json is refreshed every this many songs, so an interrupted run still leaves a recent one. */
+const INDEX_EVERY = 100;
+
+function writeIndex(corpusDir: string): CorpusSummary {
+  const summary = summariseCorpus(corpusDir);
+  const path = join(corpusDir, 'index.json');
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(summary, null, 1)}\n`);
+  renameSync(`${path}.tmp`, path);
+  return summary;
+}
+
 function removeStaleTempDirs(corpusDir: string): void {
   const dir = songsDir(corpusDir);
   if (!existsSync(dir)) return;
@@ -82,6 +93,7 @@ async function main(options: CliOptions): Promise<void> {
       });
       done++;
       audioSeconds += meta.durationSeconds;
+      if (done % INDEX_EVERY === 0) writeIndex(corpusDir);
       const minutes = (performance.now() - started) / 60_000;
       const rate = done / minutes;
       const eta = ((todo.length - done) / rate) * 60;
@@ -92,8 +104,7 @@ async function main(options: CliOptions): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.max(1, options.workers) }, worker));
   const minutes = (performance.now() - started) / 60_000;
-  const summary = summariseCorpus(corpusDir);
-  writeFileSync(join(corpusDir, 'index.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  const summary = writeIndex(corpusDir);
   console.log(
     `generated ${done} songs (${(audioSeconds / 3600).toFixed(2)} h of audio) in ${minutes.toFixed(1)} min = ${(done / Math.max(minutes, 1e-9)).toFixed(1)} songs/min`,
   );
