@@ -24,6 +24,7 @@ export const DEFAULT_SILENCE_DB = -60;
 /**
  * Cuts a mono signal at the model rate into fixed-length chunks starting every hop. The last
  * chunk that reaches the end of the signal is zero-padded and flagged; nothing starts after it.
+ * A hop longer than a chunk skips the samples in between.
  * A signal shorter than one chunk (even an empty one) gives a single padded chunk.
  */
 export function chunkSignal(
@@ -48,7 +49,8 @@ export function chunkSignal(
       padded: validSamples < length,
       silent: isSilent(valid, silenceDb),
     });
-    if (start + length >= samples.length) return chunks;
+    // Done when this chunk reached the end, or (hop longer than a chunk) the next would start past it.
+    if (start + Math.max(length, hop) >= samples.length) return chunks;
   }
 }
 

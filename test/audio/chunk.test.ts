@@ -55,6 +55,20 @@ describe('chunkSignal', () => {
     ]);
   });
 
+  it('skips samples between chunks when the hop is longer than a chunk', () => {
+    const tenSecondHops = (seconds: number) =>
+      chunkSignal(noise(seconds * 16_000, 6), config, { hopSeconds: 10 }).map((c) => [
+        c.offsetSeconds,
+        c.validSamples,
+      ]);
+    expect(tenSecondHops(9)).toEqual([[0, CHUNK]]);
+    expect(tenSecondHops(10)).toEqual([[0, CHUNK]]);
+    expect(tenSecondHops(11)).toEqual([
+      [0, CHUNK],
+      [10, 16_000],
+    ]);
+  });
+
   it('flags silent chunks judged on their valid samples only', () => {
     const signal = new Float32Array(2 * CHUNK + 1_000);
     signal.set(sine(440, 16_000, CHUNK, 0.5));
