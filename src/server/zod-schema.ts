@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { z } from 'zod';
+import { ErrorResponse } from './schemas.js';
 
 /**
  * Route schemas are zod schemas: zod validates at runtime (one validator, no ajv/zod drift) and the
@@ -54,10 +55,11 @@ export function zodToOpenApi({ schema, url }: { schema: FastifySchema; url: stri
     out.consumes = ['multipart/form-data'];
     out.body = toJson(multipart);
   }
-  if (response !== undefined) {
-    out.response = Object.fromEntries(
-      Object.entries(response).map(([status, value]) => [status, isZod(value) ? toJson(value) : value]),
-    );
-  }
+  const responses: Record<string, unknown> = Object.fromEntries(
+    Object.entries(response ?? {}).map(([status, value]) => [status, isZod(value) ? toJson(value) : value]),
+  );
+  // Every route is rate limited; documented once here instead of in each route.
+  if (!url.startsWith('/healthz') && !url.startsWith('/readyz')) responses[429] ??= toJson(ErrorResponse);
+  out.response = responses;
   return { schema: out as FastifySchema, url };
 }

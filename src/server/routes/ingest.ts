@@ -75,7 +75,13 @@ const ingestSchema: ZodRouteSchema = {
   tags: ['ingest'],
   security: WRITE_SECURITY,
   multipart: IngestForm,
-  response: { 202: JobResponse, 400: ErrorResponse, 403: ErrorResponse, 413: ErrorResponse },
+  response: {
+    202: JobResponse,
+    400: ErrorResponse,
+    401: ErrorResponse,
+    403: ErrorResponse,
+    413: ErrorResponse,
+  },
 };
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });

@@ -50,7 +50,13 @@ const searchSchema: ZodRouteSchema = {
   summary: 'Which catalog stems of an instrument fit this mix? Ranked, with the best chunk and offset',
   tags: ['search'],
   multipart: SearchForm,
-  response: { 200: CompatibleResponse, 400: ErrorResponse, 413: ErrorResponse, 422: ErrorResponse },
+  response: {
+    200: CompatibleResponse,
+    400: ErrorResponse,
+    413: ErrorResponse,
+    422: ErrorResponse,
+    503: ErrorResponse,
+  },
 };
 
 const CompatibleBody = z.object({ instrument: InstrumentName, ...SearchFilters.shape });
@@ -61,7 +67,7 @@ const compatibleSchema: ZodRouteSchema = {
   tags: ['search'],
   params: IdParams,
   body: CompatibleBody,
-  response: { 200: CompatibleResponse, 400: ErrorResponse, 404: ErrorResponse },
+  response: { 200: CompatibleResponse, 400: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse },
 };
 
 type Filters = z.infer<typeof SearchFilters>;

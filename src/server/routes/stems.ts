@@ -37,7 +37,14 @@ const createSchema: ZodRouteSchema = {
   tags: ['stems'],
   security: WRITE_SECURITY,
   multipart: StemUploadForm,
-  response: { 201: StemResponse, 400: ErrorResponse, 413: ErrorResponse, 422: ErrorResponse },
+  response: {
+    201: StemResponse,
+    400: ErrorResponse,
+    401: ErrorResponse,
+    413: ErrorResponse,
+    422: ErrorResponse,
+    503: ErrorResponse,
+  },
 };
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });
@@ -71,7 +78,7 @@ const deleteSchema: ZodRouteSchema = {
   tags: ['stems'],
   security: WRITE_SECURITY,
   params: IdParams,
-  response: { 204: z.null(), 404: ErrorResponse },
+  response: { 204: z.null(), 401: ErrorResponse, 404: ErrorResponse },
 };
 
 export function registerStemRoutes(app: FastifyInstance, ctx: AppContext): void {
