@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { EmbeddingModel } from '../../src/server/ports.js';
-import { loadTestModel, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { loadTestModel, startApp, tempDir, testConfig, waitFor } from '../helpers/app.js';
 import { makeSong, SAMPLE_RATE, wavBytes } from '../helpers/songs.js';
 
 /** Cross-cutting behaviour: auth, limits, rate limiting, backpressure, observability, docs. */
@@ -152,31 +152,36 @@ describe('rate limiting', () => {
 
 describe('backpressure', () => {
   it('answers 503 QUEUE_FULL with Retry-After when the inference queue is full', async () => {
-    // The first upload's 7 chunks wait (batch not full, wait not over) while the second's arrive:
-    // 7 + 7 exceed a queue of 10, so the second is refused, the first completes.
+    // The first upload's chunks wait in the encoder queue (batch not full, wait not over); a second
+    // upload sent while they wait would take the queue past its bound, so it is refused at once.
     const dir = tempDir();
     dirs.push(dir);
     const config = await testConfig(dir.path, {
       STEMDEX_QUEUE_MAX: '10',
       STEMDEX_BATCH_MAX_SIZE: '64',
-      STEMDEX_BATCH_MAX_WAIT_MS: '3000',
-      STEMDEX_AUDIO_WORKERS: '2',
+      STEMDEX_BATCH_MAX_WAIT_MS: '5000',
     });
-    const slowModel = await loadTestModel(config);
-    const app = await startApp(config, { model: slowModel });
-    apps.push(app);
-    const long = wavBytes(makeSong(8, 32).stems.piano!);
-    const responses = await Promise.all(
-      Array.from({ length: 2 }, () =>
-        request(app.server).post('/v1/stems').field('instrument', 'piano').attach('file', long, 'p.wav'),
-      ),
-    );
-    await slowModel.close();
-    const statuses = responses.map((response) => response.status).sort();
-    expect(statuses).toEqual([201, 503]);
-    const full = responses.find((response) => response.status === 503);
-    expect(full!.body.error.code).toBe('QUEUE_FULL');
-    expect(Number(full!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    const registry = new Registry();
+    const queuedModel = await loadTestModel(config, registry);
+    const app = await startApp(config, { model: queuedModel, registry });
+    try {
+      const long = wavBytes(makeSong(8, 32).stems.piano!); // 8 chunks
+      const upload = () =>
+        request(app.server).post('/v1/stems').field('instrument', 'piano').attach('file', long, 'p.wav');
+      // `.then` sends the request now; it is awaited at the end.
+      const first = upload().then((response) => response);
+      await waitFor(async () => {
+        const depth = await registry.getSingleMetric('stemdex_inference_queue_depth')?.get();
+        return depth?.values.some((value) => value.value > 0) ? true : undefined;
+      });
+      const second = await upload();
+      expectError(second, 503, 'QUEUE_FULL');
+      expect(Number(second.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect((await first).status).toBe(201);
+    } finally {
+      await app.close();
+      await queuedModel.close();
+    }
   });
 });
 
