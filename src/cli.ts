@@ -77,6 +77,13 @@ interface IngestOptions {
   apiKey?: string;
 }
 
+/** In-process commands talk through their output; logs only for errors unless asked for. */
+function commandLogger(config: Config) {
+  return createLogger({ logLevel: process.env.STEMDEX_LOG_LEVEL === undefined ? 'error' : config.logLevel });
+}
+
+const LOCKED_HINT = 'hint: a server owns this data directory; pass --url <server> to go through it.\n';
+
 const MODEL_HINT =
   'hint: STEMDEX_MODEL_DIR must hold manifest.json, encoder.onnx and predictor.onnx (default: models/).\n' +
   '      For development, export the seeded untrained model and point at it:\n' +
@@ -121,7 +128,7 @@ async function ingest(config: Config, paths: string[], options: IngestOptions): 
     const client = new StemdexClient(options.url, options.apiKey);
     await ingestAll(async (file) => client.uploadStem(file, await readFile(file), stem(file)));
   } else {
-    const logger = createLogger({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+    const logger = commandLogger(config);
     const model = await openEmbeddingModel(config, { logger });
     try {
       const catalog = await openCatalog(config, model, logger);
@@ -158,7 +165,7 @@ async function search(config: Config, mix: string, options: SearchOptions): Prom
     const client = new StemdexClient(options.url, options.apiKey);
     results = (await client.search(mix, bytes, options)).results;
   } else {
-    const logger = createLogger({ logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+    const logger = commandLogger(config);
     const model = await openEmbeddingModel(config, { logger });
     const catalog = await openCatalog(config, model, logger).catch(async (error: unknown) => {
       await model.close();
@@ -263,6 +270,8 @@ buildCli()
   .parseAsync()
   .catch((error: unknown) => {
     process.stderr.write(`stemdex: ${error instanceof Error ? error.message : String(error)}\n`);
-    if ((error as { code?: unknown }).code === 'MODEL_LOAD_FAILED') process.stderr.write(MODEL_HINT);
+    const code = (error as { code?: unknown }).code;
+    if (code === 'MODEL_LOAD_FAILED') process.stderr.write(MODEL_HINT);
+    if (code === 'DATA_DIR_LOCKED') process.stderr.write(LOCKED_HINT);
     process.exit(1);
   });

@@ -213,6 +213,12 @@ describe('stemdex serve', () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     const upload = await uploadBass(server.url, readFileSync(join(stemsDir, 'song0-bass.wav')));
     expect(upload.status).toBe(201);
+    // The server owns the data directory: in-process commands are refused with a pointer to --url.
+    const inProcess = await stemdex(['search', mixPath, '--instrument', 'bass'], {
+      STEMDEX_DATA_DIR: dataDir,
+    });
+    expect(inProcess.code).toBe(1);
+    expect(inProcess.stderr).toContain('--url');
 
     server.kill('SIGTERM');
     expect(await server.exited).toBe(0);
