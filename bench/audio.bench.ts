@@ -11,6 +11,7 @@ import {
   decodeAudio,
   downmixToMono,
   encodeWav,
+  FrontEndPool,
   LogMelSpectrogram,
   resample,
 } from '../src/audio/index.js';
@@ -142,7 +143,35 @@ async function main(): Promise<void> {
     }
   }
 
+  await reportEventLoopStalls(processor, wav);
   reportAliasing();
+}
+
+/**
+ * Longest gap between 1 ms timer ticks while one file is processed on the main thread vs in
+ * FrontEndPool: what a server's other requests would wait. On a loaded machine the pool's figure
+ * includes time the main thread was simply not scheduled.
+ */
+async function reportEventLoopStalls(processor: AudioProcessor, bytes: Uint8Array): Promise<void> {
+  const pool = new FrontEndPool({ config: DEFAULT_FRONT_END, threads: 1 });
+  await pool.extract(bytes); // start the worker and warm it up
+  for (const [label, run] of [
+    ['main thread', () => processor.extract(bytes)],
+    ['FrontEndPool', () => pool.extract(bytes)],
+  ] as const) {
+    let last = performance.now();
+    let longest = 0;
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 1);
+    await run();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let the ticker see the end of a stall
+    clearInterval(ticker);
+    console.log(`longest event-loop stall, extract() on ${label}: ${longest.toFixed(0)} ms`);
+  }
+  await pool.destroy();
 }
 
 /** Worst alias level (dB relative to the input tone) over tones from 8 kHz to 22 kHz, 44.1 → 16 kHz. */
