@@ -65,9 +65,17 @@ export interface SplitEvaluation extends RetrievalMetrics {
     Record<Instrument, MetricsWithGallery & { baselines: SplitEvaluation['baselines'] }>
   >;
   skipped: { silent_target: number; no_context: number };
+  /** The same queries ranked with the other gallery scope, headline numbers only. */
+  other_scope: ScopeSummary;
   alignment: AlignmentCurve;
   /** Same curve with each prediction paired with a target from a different song: the content-free floor. */
   alignment_control: AlignmentCurve;
+}
+
+export interface ScopeSummary extends RetrievalMetrics {
+  gallery_scope: GalleryScope;
+  gallery_size: number;
+  baselines: SplitEvaluation['baselines'];
 }
 
 /** A full-mix chunk embedding with its song's labels, for the linear probes. */
@@ -88,6 +96,7 @@ export interface SplitRun {
  * `all`: with every audible stem chunk of the split, whatever its instrument (a larger, harder gallery).
  */
 export type GalleryScope = 'instrument' | 'all';
+const GALLERY_SCOPES: readonly GalleryScope[] = ['instrument', 'all'];
 
 export interface EvaluateOptions {
   split: string;
@@ -231,9 +240,12 @@ class SplitCollector {
       targetTimelines.set(index, pooled.timeline);
       this.thisSongTarget.set(stem.instrument, pooled.timeline);
       const key = chunkKey(song.id, stem.name, plan.index);
-      const gallery = this.galleryOf(stem.instrument);
-      gallery.model.add(key, pooled.vector);
-      gallery.baseline.add(key, this.featurizer.baselineFeatures(plan.stemChunks[index]));
+      const baseline = this.featurizer.baselineFeatures(plan.stemChunks[index]);
+      for (const scope of GALLERY_SCOPES) {
+        const gallery = this.galleryOf(stem.instrument, scope);
+        gallery.model.add(key, pooled.vector);
+        gallery.baseline.add(key, baseline);
+      }
     });
     plan.contexts.forEach((context, i) => {
       const stem = song.stems[context.stem];
@@ -265,18 +277,19 @@ class SplitCollector {
   }
 
   result(songs: number): SplitRun {
+    const seed = this.options.seed ?? 0;
+    const otherScope: GalleryScope = this.scope === 'all' ? 'instrument' : 'all';
+    const other = scoreQueries(this.queries, (instrument) => this.galleryOf(instrument, otherScope), seed);
+    const { per_instrument: _perInstrument, ...otherHeadline } = other;
     return {
       evaluation: {
         split: this.options.split,
         songs,
         gallery_scope: this.scope,
-        ...scoreQueries(
-          this.queries,
-          (instrument) => this.galleryOf(instrument),
-          [...this.galleries.values()],
-          this.options.seed ?? 0,
-        ),
+        ...scoreQueries(this.queries, (instrument) => this.galleryOf(instrument, this.scope), seed),
+        gallery_size_total: this.galleries.get('all')?.model.size ?? 0,
         skipped: { ...this.skipped },
+        other_scope: { gallery_scope: otherScope, ...otherHeadline },
         alignment: this.alignment.curve(),
         alignment_control: this.control.curve(),
       },
@@ -284,8 +297,9 @@ class SplitCollector {
     };
   }
 
-  private galleryOf(instrument: Instrument): GalleryPair {
-    const name = this.scope === 'all' ? 'all' : instrument;
+  /** Per-instrument galleries and the all-stems one are filled side by side; instruments are never named 'all'. */
+  private galleryOf(instrument: Instrument, scope: GalleryScope): GalleryPair {
+    const name = scope === 'all' ? 'all' : instrument;
     let pair = this.galleries.get(name);
     if (!pair) {
       pair = {
@@ -298,16 +312,12 @@ class SplitCollector {
   }
 }
 
-type Scores = Pick<
-  SplitEvaluation,
-  keyof RetrievalMetrics | 'gallery_size' | 'gallery_size_total' | 'baselines' | 'per_instrument'
->;
+type Scores = Pick<SplitEvaluation, keyof RetrievalMetrics | 'gallery_size' | 'baselines' | 'per_instrument'>;
 
 /** Ranks every query in its instrument's gallery, with the model and with both baselines. */
 function scoreQueries(
   queries: readonly Query[],
   galleryOf: (instrument: Instrument) => GalleryPair,
-  galleries: readonly GalleryPair[],
   seed: number,
 ): Scores {
   const random = seededRandom(seed);
@@ -343,7 +353,6 @@ function scoreQueries(
   return {
     ...summarizeRanks(ranks.model, 'all instruments'),
     gallery_size: Math.min(...usedSizes),
-    gallery_size_total: galleries.reduce((sum, pair) => sum + pair.model.size, 0),
     baselines: { random: summarizeRanks(ranks.random), chroma_onset: summarizeRanks(ranks.chroma) },
     per_instrument,
   };

@@ -26,6 +26,15 @@ export function manifestMetrics(report: EvalReport): Record<string, unknown> {
       random: headline(report.baselines.random),
       chroma_onset: headline(report.baselines.chroma_onset),
     },
+    other_scope: {
+      gallery_scope: report.other_scope.gallery_scope,
+      gallery_size: report.other_scope.gallery_size,
+      ...headline(report.other_scope),
+      baselines: {
+        random: headline(report.other_scope.baselines.random),
+        chroma_onset: headline(report.other_scope.baselines.chroma_onset),
+      },
+    },
     heldout_style: report.heldout_style
       ? {
           songs: report.heldout_style.songs,

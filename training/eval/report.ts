@@ -1,5 +1,5 @@
 import type { AlignmentCurve } from './alignment.js';
-import type { SplitEvaluation } from './evaluate.js';
+import type { ScopeSummary, SplitEvaluation } from './evaluate.js';
 import type { ProbeTasks } from './probe-tasks.js';
 import type { RetrievalMetrics } from './retrieval.js';
 
@@ -24,7 +24,15 @@ type SplitSummary = Omit<SplitEvaluation, 'alignment' | 'alignment_control'> & {
 /** `reports/eval.json` and the object `npm run eval -- --json` prints as its last line. */
 export interface EvalReport extends Omit<SplitEvaluation, 'alignment' | 'alignment_control'> {
   created_at: string;
-  model: { dir: string; name: string; version: string; embedding_dim: number; encoder_sha256: string };
+  model: {
+    dir: string;
+    name: string;
+    version: string;
+    embedding_dim: number;
+    encoder_sha256: string;
+    /** `manifest.training.status` when the exporter recorded one (e.g. `untrained-dev-model`). */
+    training_status: string | null;
+  };
   corpus: string;
   heldout_style: SplitSummary | null;
   alignment: {
@@ -123,6 +131,19 @@ function metricsRow(name: string, metrics: RetrievalMetrics, gallery?: number): 
   return `| ${cells.join(' | ')} |`;
 }
 
+function otherScopeLine(other: ScopeSummary): string {
+  const gallery =
+    other.gallery_scope === 'all'
+      ? 'every audible stem chunk of the split'
+      : "the query instrument's chunks only";
+  return (
+    `Same queries ranked against ${gallery} (gallery ${other.gallery_size}${other.gallery_scope === 'instrument' ? ' at smallest' : ''}): ` +
+    `Stem-JEPA R@1 ${pct(other.recall_at_1)}, R@10 ${pct(other.recall_at_10)}, median norm. rank ${pct2(other.median_normalized_rank)}; ` +
+    `random R@1 ${pct(other.baselines.random.recall_at_1)}; chroma + onset R@1 ${pct(other.baselines.chroma_onset.recall_at_1)}, ` +
+    `median norm. rank ${pct2(other.baselines.chroma_onset.median_normalized_rank)}.`
+  );
+}
+
 const HEADER = [
   '| | queries | gallery | R@1 | R@5 | R@10 | median norm. rank |',
   '|---|---:|---:|---:|---:|---:|---:|',
@@ -132,14 +153,18 @@ function splitTables(title: string, split: SplitSummary | EvalReport): string[] 
   const lines = [
     `### ${title}: split \`${split.split}\`, ${split.songs} songs, ${split.queries} queries`,
     '',
-    `Galleries are per instrument (every audible 8 s chunk of every ${split.split} stem of that instrument): ` +
-      `smallest ${split.gallery_size}, ${split.gallery_size_total} chunks in all. ` +
+    (split.gallery_scope === 'instrument'
+      ? `Galleries are per instrument (every audible 8 s chunk of every ${split.split} stem of that instrument): ` +
+        `smallest ${split.gallery_size}, ${split.gallery_size_total} chunks in all. `
+      : `Gallery: every audible 8 s chunk of every ${split.split} stem, ${split.gallery_size_total} chunks. `) +
       `Skipped queries: ${split.skipped.silent_target} silent held-out chunks, ${split.skipped.no_context} with no other audible stem.`,
     '',
     ...HEADER,
     metricsRow('**Stem-JEPA**', split),
     metricsRow('random', split.baselines.random),
     metricsRow('chroma + onset', split.baselines.chroma_onset),
+    '',
+    otherScopeLine(split.other_scope),
     '',
     '| instrument | queries | gallery | R@1 | R@5 | R@10 | median norm. rank | random R@1 | chroma+onset R@1 |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -157,7 +182,7 @@ function splitTables(title: string, split: SplitSummary | EvalReport): string[] 
 /** Human-readable report: the CLI prints it and writes it to `reports/eval.md`. */
 export function renderMarkdown(report: EvalReport): string {
   const lines = [
-    `# Stem-JEPA evaluation — ${report.model.name} ${report.model.version}`,
+    `# Stem-JEPA evaluation — ${report.model.name} ${report.model.version}${report.model.training_status ? ` (${report.model.training_status})` : ''}`,
     '',
     `Model \`${report.model.dir}\` (D = ${report.model.embedding_dim}, encoder sha256 ${report.model.encoder_sha256.slice(0, 12)}…), ` +
       `corpus \`${report.corpus}\`, ${report.created_at}.`,

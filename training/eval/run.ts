@@ -104,6 +104,8 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
         version: embedder.manifest.version,
         embedding_dim: embedder.manifest.embeddingDim,
         encoder_sha256: embedder.manifest.graphs.encoder.sha256,
+        training_status:
+          typeof embedder.manifest.training.status === 'string' ? embedder.manifest.training.status : null,
       },
       corpus: options.corpusDir,
       ...scores,

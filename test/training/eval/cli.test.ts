@@ -75,6 +75,10 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
     expect(report.songs).toBe(3);
     expect(report.gallery_size).toBeGreaterThan(0);
     expect(report.gallery_size_total).toBeGreaterThanOrEqual(report.gallery_size);
+    expect(report.other_scope.gallery_scope).toBe('all');
+    expect(report.other_scope.gallery_size).toBe(report.gallery_size_total);
+    expect(report.other_scope.queries).toBe(report.queries);
+    expectMetrics(report.other_scope.baselines.chroma_onset);
     expectMetrics(report.baselines.random);
     expectMetrics(report.baselines.chroma_onset);
     expect(Object.keys(report.per_instrument).length).toBeGreaterThan(0);
@@ -138,6 +142,8 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
     for (const metrics of Object.values<{ gallery_size: number }>(report.per_instrument)) {
       expect(metrics.gallery_size).toBe(report.gallery_size_total);
     }
+    expect(report.other_scope.gallery_scope).toBe('instrument');
+    expect(report.other_scope.gallery_size).toBeLessThanOrEqual(report.gallery_size);
     expect(report.heldout_style).toBeNull();
     expect(report.probes).toBeNull();
   }, 120_000);
