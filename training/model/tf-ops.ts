@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MissingWeightError } from './errors.js';
 import type { TensorOps } from './ops.js';
+import { gelu, layerNorm } from './tf-gradients.js';
 
 export type WeightLookup = (name: string) => tf.Tensor | undefined;
 
@@ -28,13 +29,8 @@ export function tfOps(lookup: WeightLookup): TensorOps<tf.Tensor> {
     reshape: (x, shape) => tf.reshape(x, [...shape]),
     transpose: (x, perm) => tf.transpose(x, [...perm]),
     split: (x, parts, axis) => tf.split(x, parts, axis),
-    layerNorm(x, gamma, beta, epsilon) {
-      const { mean, variance } = tf.moments(x, -1, true);
-      const normalised = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, tf.scalar(epsilon))));
-      return tf.add(tf.mul(normalised, gamma), beta);
-    },
-    gelu: (x) =>
-      tf.mul(tf.mul(x, tf.scalar(0.5)), tf.add(tf.scalar(1), tf.erf(tf.mul(x, tf.scalar(Math.SQRT1_2))))),
+    layerNorm,
+    gelu,
     softmax: (x) => tf.softmax(x),
     gatherRows: (table, ids) => tf.gather(table, ids),
   };
