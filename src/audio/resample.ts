@@ -41,14 +41,13 @@ export class Resampler {
   readonly toRate: number;
   /** Taps on each side of the output position, in input samples. */
   readonly halfWidth: number;
+  readonly engine: ResamplerEngine;
   private readonly up: number;
   private readonly down: number;
   private readonly phases: number;
   private readonly exact: boolean;
   /** `phases` (+1 when interpolating) rows of 2·halfWidth taps. */
   private readonly taps: Float32Array;
-
-  readonly engine: ResamplerEngine;
   private readonly simd: SimdPolyphase | undefined;
 
   /** `options.engine: 'js'` forces the scalar loop (the reference the SIMD kernel is tested against). */
