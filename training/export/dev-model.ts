@@ -5,6 +5,7 @@ import { loadManifest } from '../../src/inference/manifest.js';
 import { type PresetName, presetConfig } from '../model/config.js';
 import { initParams } from '../model/params.js';
 import { exportModel, MANIFEST_FILE } from './export.js';
+import { EXPORT_FORMAT } from './graph-io.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEV_MODEL_DIR = join(REPO_ROOT, '.cache', 'dev-model');
@@ -50,7 +51,11 @@ function isUsable(dir: string, preset: PresetName): boolean {
   if (!existsSync(join(dir, MANIFEST_FILE))) return false;
   try {
     const manifest = loadManifest(dir);
-    return manifest.architecture.name === preset && manifest.training.status === 'untrained-dev-model';
+    return (
+      manifest.architecture.name === preset &&
+      manifest.architecture.exportFormat === EXPORT_FORMAT &&
+      manifest.training.status === 'untrained-dev-model'
+    );
   } catch {
     return false;
   }

@@ -9,7 +9,7 @@ import { ModelError } from '../model/errors.js';
 import { countParams, type NamedArrays, paramSpecs } from '../model/params.js';
 import { buildEncoderOnnx } from './export-encoder.js';
 import { buildPredictorOnnx } from './export-predictor.js';
-import { OPSET } from './graph-io.js';
+import { EXPORT_FORMAT, OPSET } from './graph-io.js';
 
 export const ENCODER_FILE = 'encoder.onnx';
 export const PREDICTOR_FILE = 'predictor.onnx';
@@ -77,6 +77,7 @@ export function exportModel(
       parameters: countParams(paramSpecs(config)),
       patchOrder: 'frequency-row-major',
       exportedEncoder: options.exportedEncoder ?? 'context',
+      exportFormat: EXPORT_FORMAT,
     },
     training,
     metrics: options.metrics ?? {},

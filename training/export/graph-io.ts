@@ -16,3 +16,9 @@ export const BATCH_AXIS = 'batch';
 export const OPSET = 17;
 
 export const PRODUCER = 'stemdex-training';
+
+/**
+ * Bumped whenever the exported graph structure changes (ops, initializer names, I/O), so cached
+ * exports such as the dev model are rebuilt. Recorded as `architecture.exportFormat`.
+ */
+export const EXPORT_FORMAT = 2;
