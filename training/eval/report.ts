@@ -118,7 +118,7 @@ function round4(value: number): number {
 const pct = (value: number) => `${(100 * value).toFixed(1)} %`;
 const pct2 = (value: number) => `${(100 * value).toFixed(2)} %`;
 
-function metricsRow(name: string, metrics: RetrievalMetrics, gallery?: number): string {
+function metricsRow(name: string, metrics: RetrievalMetrics, gallery?: number | string): string {
   const cells = [
     name,
     String(metrics.queries),
@@ -150,6 +150,8 @@ const HEADER = [
 ];
 
 function splitTables(title: string, split: SplitSummary | EvalReport): string[] {
+  const gallerySizeCell =
+    split.gallery_scope === 'instrument' ? `≥ ${split.gallery_size}` : String(split.gallery_size_total);
   const lines = [
     `### ${title}: split \`${split.split}\`, ${split.songs} songs, ${split.queries} queries`,
     '',
@@ -160,9 +162,9 @@ function splitTables(title: string, split: SplitSummary | EvalReport): string[] 
       `Skipped queries: ${split.skipped.silent_target} silent held-out chunks, ${split.skipped.no_context} with no other audible stem.`,
     '',
     ...HEADER,
-    metricsRow('**Stem-JEPA**', split),
-    metricsRow('random', split.baselines.random),
-    metricsRow('chroma + onset', split.baselines.chroma_onset),
+    metricsRow('**Stem-JEPA**', split, gallerySizeCell),
+    metricsRow('random', split.baselines.random, gallerySizeCell),
+    metricsRow('chroma + onset', split.baselines.chroma_onset, gallerySizeCell),
     '',
     otherScopeLine(split.other_scope),
     '',
