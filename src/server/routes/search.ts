@@ -130,7 +130,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     }
     const instrument = requireInstrument(singleField(fields, 'instrument'));
     const filters = filtersFromForm(fields);
-    metadataFilter(filters);
+    metadataFilter(filters); // rejects a bad bpm range before the expensive embedding
     const context = await ctx.model.embedQuery(files[0].data, instrument, {
       maxDurationSeconds: ctx.config.maxAudioSeconds,
     });
@@ -141,7 +141,7 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const { id } = request.params as z.infer<typeof IdParams>;
     const body = request.body as z.infer<typeof CompatibleBody>;
     const instrument = requireInstrument(body.instrument);
-    metadataFilter(body);
+    metadataFilter(body); // rejects a bad bpm range before the expensive prediction
     const stem = await ctx.catalog.getStem(id);
     if (stem === null) throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
     const chunks = await ctx.catalog.getChunks(id);
