@@ -8,6 +8,7 @@ import {
   checkSampleRate,
   type DecodedAudio,
   type DecodeOptions,
+  maxFrames,
   resolveMaxDuration,
 } from './decoded-audio.js';
 import { AudioDecodeError } from './errors.js';
@@ -83,11 +84,11 @@ async function decodeFlac(bytes: Uint8Array, maxDurationSeconds: number): Promis
   const info = readFlacStreamInfo(bytes);
   checkSampleRate(info.sampleRate, 'flac');
   checkChannelCount(info.channels, 'flac');
-  checkDuration(info.totalSamples, info.sampleRate, maxDurationSeconds, 'flac');
+  checkDuration(info.totalSamples, info, maxDurationSeconds, 'flac');
   const channels = await decodeIncrementally(
     new FLACDecoder(),
     bytes,
-    Math.floor(maxDurationSeconds * info.sampleRate),
+    maxFrames(info, maxDurationSeconds),
     'flac',
   );
   const decoded = channels[0]?.length ?? 0;
@@ -119,11 +120,11 @@ async function decodeOggVorbis(bytes: Uint8Array, maxDurationSeconds: number): P
   const info = readOggVorbisInfo(bytes);
   checkSampleRate(info.sampleRate, 'ogg');
   checkChannelCount(info.channels, 'ogg');
-  checkDuration(info.totalSamples, info.sampleRate, maxDurationSeconds, 'ogg');
+  checkDuration(info.totalSamples, info, maxDurationSeconds, 'ogg');
   const channels = await decodeIncrementally(
     new OggVorbisDecoder(),
     bytes,
-    Math.floor(maxDurationSeconds * info.sampleRate),
+    maxFrames(info, maxDurationSeconds),
     'ogg',
   );
   return { sampleRate: info.sampleRate, channels, format: 'ogg' };
@@ -131,12 +132,12 @@ async function decodeOggVorbis(bytes: Uint8Array, maxDurationSeconds: number): P
 
 async function decodeMpeg(bytes: Uint8Array, maxDurationSeconds: number): Promise<DecodedAudio> {
   const info = readMpegStreamInfo(bytes);
-  const maxSamples = Math.floor(maxDurationSeconds * info.sampleRate);
+  const maxSamples = maxFrames(info, maxDurationSeconds);
   if (info.declaredFrames !== undefined) {
-    checkDuration(info.declaredFrames * info.samplesPerFrame, info.sampleRate, maxDurationSeconds, 'mp3');
+    checkDuration(info.declaredFrames * info.samplesPerFrame, info, maxDurationSeconds, 'mp3');
   }
   const walkedSamples = countMpegSamples(bytes, info, maxSamples);
-  checkDuration(walkedSamples, info.sampleRate, maxDurationSeconds, 'mp3');
+  checkDuration(walkedSamples, info, maxDurationSeconds, 'mp3');
   // The Xing/Info frame carries the count but no audio, hence the one-frame allowance.
   const walkedFrames = walkedSamples / info.samplesPerFrame;
   if (info.declaredFrames !== undefined && walkedFrames + 1 < info.declaredFrames) {

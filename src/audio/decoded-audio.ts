@@ -52,18 +52,52 @@ export function checkChannelCount(channels: number, format: AudioFormat): void {
   }
 }
 
-/** Throws TOO_LONG when `frames` at `sampleRate` exceeds the limit; call before allocating. */
+/**
+ * Decoded PCM budget, in samples over all channels per second of the duration limit: 96 kHz
+ * stereo's worth. Without it a tiny FLAC of many channels of silence at a high rate (a
+ * decompression bomb) could decode to tens of gigabytes within the duration limit.
+ */
+export const PCM_SAMPLES_PER_LIMIT_SECOND = 192_000;
+
+export interface StreamShape {
+  sampleRate: number;
+  channels: number;
+}
+
+/** The most frames (samples per channel) a stream of this shape may decode to. */
+export function maxFrames(shape: StreamShape, maxDurationSeconds: number): number {
+  return Math.floor(
+    Math.min(
+      maxDurationSeconds * shape.sampleRate,
+      (maxDurationSeconds * PCM_SAMPLES_PER_LIMIT_SECOND) / shape.channels,
+    ),
+  );
+}
+
+/**
+ * Throws TOO_LONG when `frames` of this shape exceed the duration limit or the PCM budget; call
+ * before allocating.
+ */
 export function checkDuration(
   frames: number,
-  sampleRate: number,
+  shape: StreamShape,
   maxDurationSeconds: number,
   format: AudioFormat,
 ): void {
-  const seconds = frames / sampleRate;
+  const seconds = frames / shape.sampleRate;
+  const label = format.toUpperCase();
   if (seconds > maxDurationSeconds) {
     throw new AudioDecodeError(
       'TOO_LONG',
-      `${format.toUpperCase()} audio is ${formatDuration(seconds)} long; the limit is ${formatDuration(maxDurationSeconds)}`,
+      `${label} audio is ${formatDuration(seconds)} long; the limit is ${formatDuration(maxDurationSeconds)}`,
+    );
+  }
+  const budget = maxDurationSeconds * PCM_SAMPLES_PER_LIMIT_SECOND;
+  if (frames * shape.channels > budget) {
+    throw new AudioDecodeError(
+      'TOO_LONG',
+      `${label} audio of ${shape.channels} channels at ${shape.sampleRate} Hz for ${formatDuration(seconds)} ` +
+        `is ${frames * shape.channels} samples; the limit is ${budget}`,
     );
   }
 }

@@ -8,6 +8,7 @@ export {
   MAX_CHANNELS,
   MAX_SAMPLE_RATE,
   MIN_SAMPLE_RATE,
+  PCM_SAMPLES_PER_LIMIT_SECOND,
 } from './decoded-audio.js';
 export {
   AudioDecodeError,

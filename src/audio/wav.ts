@@ -152,7 +152,7 @@ function readSamples(
   const available = view.byteLength - chunk.bodyOffset;
   const declared = chunk.size === UNKNOWN_DATA_SIZE ? available : chunk.size;
   const frames = Math.floor(declared / format.blockAlign);
-  checkDuration(frames, format.sampleRate, maxDurationSeconds, 'wav');
+  checkDuration(frames, format, maxDurationSeconds, 'wav');
   if (declared > available) {
     throw new AudioDecodeError(
       'TRUNCATED',

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AudioDecodeError, decodeAudio, encodeWav, sniffFormat } from '../../src/audio/index.js';
 import { FIXTURE_FORMATS, fixture } from './fixtures.js';
+import { rawWav } from './raw-wav.js';
 import { amplitudeAt, bestLag, decibels, rms, seededRandom, snrDb } from './signals.js';
 
 const TEN_HOURS_AT_44K1 = 10 * 3600 * 44_100;
@@ -134,6 +135,21 @@ describe('decodeAudio on bad input', () => {
       expect(error.message).toMatch(/10\.0 h long; the limit is 20\.0 min/);
     }
     expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('rejects headers whose channels × rate × length exceed the PCM budget, within the duration limit', async () => {
+    // 15 min is under the 20 min limit, but 8 channels of it are 318 M samples (budget: 230.4 M).
+    const flac = patched(fixture('flac'), (b, view) => {
+      b[20] = (b[20] & 0xf1) | (7 << 1); // channels - 1 = 7
+      b[21] &= 0xf0;
+      view.setUint32(22, 15 * 60 * 44_100);
+    });
+    await expect(decodeAudio(flac)).rejects.toMatchObject({
+      code: 'TOO_LONG',
+      message: /8 channels at 44100 Hz for 15\.0 min is 317520000 samples; the limit is 230400000/,
+    });
+    const wav = rawWav({ channels: 64, sampleRate: 768_000, declaredDataBytes: 30 * 768_000 * 128 });
+    await expect(decodeAudio(wav)).rejects.toMatchObject({ code: 'TOO_LONG', message: /64 channels/ });
   });
 
   it('checks the limit against the headers of every format', async () => {
