@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { LogMelStatistics } from '../../src/audio/normalisation.js';
 
 /** Dataset statistics of the log-mel values, applied by the front end as `(x - mean) / std`. */
 export const NormalisationSchema = z.object({
@@ -12,20 +13,9 @@ export type Normalisation = z.infer<typeof NormalisationSchema>;
 
 /** Mean and standard deviation over every value of the given (un-normalised) log-mel batches. */
 export function measureNormalisation(batches: Iterable<Float32Array>): Normalisation {
-  let count = 0;
-  let sum = 0;
-  let sumSquares = 0;
-  for (const batch of batches) {
-    for (let i = 0; i < batch.length; i++) {
-      sum += batch[i];
-      sumSquares += batch[i] * batch[i];
-    }
-    count += batch.length;
-  }
-  if (count === 0) throw new Error('no log-mel values to measure normalisation on');
-  const normMean = sum / count;
-  const normStd = Math.sqrt(Math.max(sumSquares / count - normMean * normMean, 1e-12));
-  return { normMean, normStd, values: count };
+  const statistics = new LogMelStatistics();
+  for (const batch of batches) statistics.add(batch);
+  return { ...statistics.result(), values: statistics.count };
 }
 
 /**
