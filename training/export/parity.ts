@@ -1,12 +1,13 @@
 /**
- * `npm run parity [-- --checkpoint <dir> | --preset <name>] [--seed <n>] [--out <dir>]`
+ * `npm run parity [-- --checkpoint <dir> | --preset <name>] [--seed <n>] [--out <dir>] [--backend cpu|native]`
  *
  * Exports a model (a checkpoint, or by default a seeded `small` model), runs random normalised
  * log-mels and synthetic music through TF.js and onnxruntime-node, and prints the largest
  * absolute output difference of each graph as the last line. Exits 1 above the tolerance.
+ * `--backend native` runs the TF.js side on the native training kernels, checking them too.
  */
-import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
+import { initTrainingBackend } from '../backend/index.js';
 import { readCheckpointWeights } from '../model/checkpoint.js';
 import { isPresetName, presetConfig } from '../model/config.js';
 import { initParams } from '../model/params.js';
@@ -22,6 +23,11 @@ const program = new Command()
   .option('--preset <name>', 'model size when no checkpoint is given', 'small')
   .option('--seed <n>', 'seed for weights and random inputs', '7')
   .option('--out <dir>', 'keep the exported graphs here (default: a temporary directory)')
+  .option(
+    '--backend <name>',
+    'TensorFlow.js side: cpu (stock kernels) or native (the training kernels)',
+    'cpu',
+  )
   .parse();
 
 const options = program.opts<{
@@ -30,9 +36,12 @@ const options = program.opts<{
   preset: string;
   seed: string;
   out?: string;
+  backend: string;
 }>();
 const seed = Number(options.seed);
-await tf.setBackend('cpu');
+if (options.backend !== 'cpu' && options.backend !== 'native')
+  program.error('--backend must be cpu or native');
+await initTrainingBackend({ backend: options.backend === 'native' ? 'native' : 'cpu' });
 
 const { config, weights } = options.checkpoint
   ? readCheckpointWeights(options.checkpoint, options.encoder === 'target' ? 'target' : 'context')
