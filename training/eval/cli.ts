@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultCorpusDir, SPLITS, type Split } from '../data/corpus.js';
-import type { GalleryScope } from './evaluate.js';
 import { recordInManifest } from './record.js';
 import { renderMarkdown } from './report.js';
 import { runEvaluation } from './run.js';
+import type { GalleryScope } from './types.js';
 
 /**
  * `npm run eval -- [--model dir] [--corpus dir] [--split test] [--max-songs N] [--json]`

@@ -1,7 +1,7 @@
 import { resample } from '../../src/audio/resample.js';
 import { isInstrument } from '../../src/instruments.js';
 import { listSongs, loadSong, type SongMeta, type Split } from '../data/corpus.js';
-import type { EvalSong, SongSource } from './evaluate.js';
+import type { EvalSong, SongSource } from './types.js';
 
 /** Modes with a minor third count as minor for the 24-class key probe (dorian joins minor, mixolydian major). */
 const MINOR_THIRD_MODES: ReadonlySet<string> = new Set(['minor', 'dorian', 'aeolian', 'phrygian', 'locrian']);

@@ -2,7 +2,7 @@ import { isSilent } from '../../src/audio/chunk.js';
 import { chunkSamples, type FrontEndConfig } from '../../src/audio/frontend-config.js';
 import { type LogMel, LogMelSpectrogram } from '../../src/audio/log-mel.js';
 import { ChromaOnsetFeatures } from './baselines.js';
-import type { ChunkFeaturizer } from './evaluate.js';
+import type { ChunkFeaturizer } from './types.js';
 
 /**
  * The evaluation's view of a chunk: the model's log-mel (the service's front end, with the

@@ -1,5 +1,5 @@
-import type { MixEmbedding } from './evaluate.js';
 import { evaluateProbe, type ProbeResult, TempoBins } from './probes.js';
+import type { MixEmbedding } from './types.js';
 
 /**
  * The two probe tasks on frozen full-mix chunk embeddings: key (24 classes) and tempo (classes

@@ -1,7 +1,7 @@
 import type { AlignmentCurve } from './alignment.js';
-import type { ScopeSummary, SplitEvaluation } from './evaluate.js';
 import type { ProbeTasks } from './probe-tasks.js';
 import type { RetrievalMetrics } from './retrieval.js';
+import type { ScopeSummary, SplitEvaluation } from './types.js';
 
 /** The targets for the shipped model. */
 export const TARGETS = Object.freeze({

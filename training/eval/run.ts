@@ -4,11 +4,13 @@ import type { Split } from '../data/corpus.js';
 import { corpusSongSource } from './corpus-source.js';
 import { ChunkEmbedder } from './embed.js';
 import { EmptySplitError } from './errors.js';
-import { collectMixEmbeddings, evaluateSplit, type GalleryScope, type SplitRun } from './evaluate.js';
+import { evaluateSplit } from './evaluate.js';
 import { FrontEndFeaturizer } from './features.js';
+import { collectMixEmbeddings } from './mix-embeddings.js';
 import { renderLinePlot } from './plot.js';
 import { runProbeTasks } from './probe-tasks.js';
 import { alignmentSummary, type EvalReport, renderMarkdown, summariseSplit, targetChecks } from './report.js';
+import type { GalleryScope, SplitRun } from './types.js';
 
 export interface RunOptions {
   modelDir: string;
