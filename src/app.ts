@@ -11,6 +11,7 @@ import { Staging } from './ingest/staging.js';
 import type { AppContext } from './server/context.js';
 import { busboyLimits } from './server/multipart.js';
 import { apiKeyGuard } from './server/plugins/auth.js';
+import { installDraining } from './server/plugins/draining.js';
 import { installErrorHandler } from './server/plugins/error-handler.js';
 import { installMetrics } from './server/plugins/metrics.js';
 import { installOpenApi } from './server/plugins/openapi.js';
@@ -73,11 +74,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     maxAudioSeconds: config.maxAudioSeconds,
     logger: logger.child({ component: 'ingest' }),
   });
-  const ctx: AppContext = { config, catalog, model, registry, ingest, state: { closing: false } };
+  const ctx: AppContext = {
+    config,
+    catalog,
+    model,
+    registry,
+    ingest,
+    state: { closing: false, runnerStopped: null },
+  };
 
   // Runner first, then the catalog (its final snapshot covers what the runner finished), model last.
+  // The runner may already be stopping: shutdown stops it as soon as closing begins.
   const release = async () => {
-    await ingest.stop();
+    await (ctx.state.runnerStopped ?? ingest.stop());
     if (options.catalog === undefined) await catalog.close();
     if (options.model === undefined) await model.close();
   };
@@ -101,12 +110,15 @@ async function assemble(
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
+    // Requests arriving while closing get our NOT_READY error body from `installDraining` instead.
+    return503OnClosing: false,
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
   useZodSchemas(app);
   installErrorHandler(app);
+  installDraining(app, ctx.state);
 
   await installOpenApi(app, VERSION);
   await installRateLimit(app, {
@@ -126,9 +138,12 @@ async function assemble(
   registerIngestRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
 
-  // Readiness fails first, so load balancers stop routing here while in-flight work finishes.
+  // Readiness fails first, so load balancers stop routing here while in-flight work finishes. The
+  // runner stops claiming items now, not after HTTP has drained: its current files finish, the rest
+  // of each job stays queued for the next start.
   app.addHook('preClose', async () => {
     ctx.state.closing = true;
+    ctx.state.runnerStopped ??= ingest.stop();
   });
   app.addHook('onClose', release);
 

@@ -11,8 +11,12 @@ export interface AppContext {
   model: EmbeddingModel;
   registry: Registry;
   ingest: IngestRunner;
-  /** Set when shutdown begins so `/readyz` turns load balancers away first. */
-  readonly state: { closing: boolean };
+  /** Shutdown progress: `closing` turns `/readyz` (and new requests) away first. */
+  readonly state: {
+    closing: boolean;
+    /** The batch-ingestion runner's stop, started when closing begins. */
+    runnerStopped: Promise<void> | null;
+  };
 }
 
 export function uploadLimits(config: Config, maxFiles = 1) {
