@@ -43,8 +43,16 @@ export function sniffFormat(bytes: Uint8Array): AudioFormat | undefined {
 export async function decodeAudio(bytes: Uint8Array, options?: DecodeOptions): Promise<DecodedAudio> {
   const maxDurationSeconds = resolveMaxDuration(options);
   if (bytes.length === 0) throw new AudioDecodeError('EMPTY_INPUT', 'the input is empty (0 bytes)');
-  const format = sniffFormat(bytes);
-  switch (format) {
+  const decoded = await decodeFormat(bytes, maxDurationSeconds);
+  // A well-formed header over zero samples (e.g. a WAV data chunk of size 0) is still no audio.
+  if ((decoded.channels[0]?.length ?? 0) === 0) {
+    throw new AudioDecodeError('EMPTY_INPUT', `the ${decoded.format} file holds no samples`);
+  }
+  return decoded;
+}
+
+async function decodeFormat(bytes: Uint8Array, maxDurationSeconds: number): Promise<DecodedAudio> {
+  switch (sniffFormat(bytes)) {
     case 'wav':
       return parseWav(bytes, { maxDurationSeconds });
     case 'flac':

@@ -51,11 +51,30 @@ function assertMultipart(request: FastifyRequest, limits: MultipartLimits): void
   if (!request.isMultipart()) {
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'expected a multipart/form-data body');
   }
+  // Busboy throws an uncoded Error for a missing boundary; refuse it here as the client's mistake.
+  if (!/;\s*boundary=/i.test(String(request.headers['content-type']))) {
+    throw new ApiError('BAD_REQUEST', 'multipart/form-data needs a boundary parameter');
+  }
   const declared = Number(request.headers['content-length']);
   const ceiling = limits.maxFiles * limits.maxFileBytes + MAX_FIELDS * MAX_FIELD_BYTES;
   if (Number.isFinite(declared) && declared > ceiling) {
     throw new ApiError('PAYLOAD_TOO_LARGE', `request body of ${declared} bytes exceeds ${ceiling} bytes`);
   }
+}
+
+/**
+ * Busboy reports a body cut short with plain, uncoded Errors; those are the client's malformed
+ * form (or its dropped connection), not a server fault, so they become a 400.
+ */
+const MALFORMED_MULTIPART = /unexpected end of multipart data|needle cannot/i;
+
+/** Maps busboy's parse errors to a client error; anything else passes through unchanged. */
+function clientFault(error: unknown): unknown {
+  const coded = (error as { code?: unknown })?.code !== undefined;
+  if (!coded && error instanceof Error && MALFORMED_MULTIPART.test(error.message)) {
+    return new ApiError('BAD_REQUEST', `malformed multipart body: ${error.message}`);
+  }
+  return error;
 }
 
 function addField(fields: FormFields, name: string, value: string): void {
@@ -77,6 +96,15 @@ export async function readBufferedForm(
   limits: MultipartLimits,
 ): Promise<{ fields: FormFields; files: BufferedFile[] }> {
   assertMultipart(request, limits);
+  return readBuffered(request, limits).catch((error: unknown) => {
+    throw clientFault(error);
+  });
+}
+
+async function readBuffered(
+  request: FastifyRequest,
+  limits: MultipartLimits,
+): Promise<{ fields: FormFields; files: BufferedFile[] }> {
   const fields: FormFields = {};
   const files: BufferedFile[] = [];
   for await (const part of request.parts({ limits: busboyLimits(limits) })) {
@@ -107,6 +135,16 @@ export async function readStagedForm(
 ): Promise<{ fields: FormFields; files: StagedFile[] }> {
   assertMultipart(request, limits);
   await mkdir(dir, { recursive: true });
+  return readStaged(request, limits, dir).catch((error: unknown) => {
+    throw clientFault(error);
+  });
+}
+
+async function readStaged(
+  request: FastifyRequest,
+  limits: MultipartLimits,
+  dir: string,
+): Promise<{ fields: FormFields; files: StagedFile[] }> {
   const fields: FormFields = {};
   const files: StagedFile[] = [];
   for await (const part of request.parts({ limits: busboyLimits(limits) })) {
