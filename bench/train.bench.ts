@@ -3,12 +3,15 @@
  * forward + backward, predictor, AdamW, target-encoder forward, EMA) timed side by side on the
  * TensorFlow.js backends that install here, for several model sizes and batch sizes.
  *
- *   npm run bench:train                                     # default grid (takes ~10-15 min)
+ *   npm run bench:train                      # default grid (~20 min: the stock CPU backend is slow)
  *   npm run bench:train -- --sizes 128x2,128x4 --batches 8 --backends native,wasm --steps 3
  *   npm run bench:train -- --profile --sizes 128x4 --backends native,wasm   # per-kernel profile
  *
  * Sizes are `<dim>x<depth>` on top of the `small` preset (heads = dim / 32, MLP ratio 4,
- * predictor hidden = 2 * dim). Step times are the median of the timed steps (min in brackets).
+ * predictor hidden = 2 * dim). WASM and the stock CPU backend run only `--slow-sizes` at the
+ * first batch size. Backends of one configuration are interleaved step by step (the machine is
+ * shared: other load then hits all of them alike). Step times are the median of the timed steps
+ * (min in brackets); the speed-up is the median of the per-round ratios to the WASM step.
  * GFLOP/s counts matrix-product FLOPs analytically: forward = 2 * tokens * (weights of every
  * linear layer) + 4 * tokens^2 * dim per attention block; a training step = 3 x (context encoder
  * + predictor forward) + 1 x target encoder forward. The same model and batch run on every backend.
@@ -20,7 +23,7 @@ import { loadNativeAddon } from '../training/backend/addon.js';
 import { initTrainingBackend, type TrainingBackendName } from '../training/backend/index.js';
 import { type ModelConfig, patchGrid, presetConfig } from '../training/model/config.js';
 import { encoderParamSpecs, type ParamSpec, predictorParamSpecs } from '../training/model/params.js';
-import { createStemJepa, type TrainBatch } from '../training/model/stem-jepa.js';
+import { createStemJepa, type StemJepa, type TrainBatch } from '../training/model/stem-jepa.js';
 
 interface Size {
   dim: number;
@@ -35,6 +38,8 @@ interface Result {
   minMs: number;
   examplesPerSecond: number;
   gflops: number;
+  /** Median over rounds of (WASM step time / this backend's step time in the same round). */
+  speedupVsWasm?: number;
 }
 
 const { values: args } = parseArgs({
@@ -43,21 +48,22 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '128x2,128x4,192x4,256x4,256x6' },
     batches: { type: 'string', default: '8,32' },
     steps: { type: 'string', default: '3' },
+    // Rounds when only the native backend runs (its steps are cheap; more make the median robust).
+    'native-steps': { type: 'string', default: '8' },
     threads: { type: 'string', default: String(availableParallelism()) },
-    // The stock backends are slow: by default they run only the smaller sizes at the first batch.
     'slow-sizes': { type: 'string', default: '128x2,128x4' },
     profile: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
 
-// WASM first, so that each native row can print its speed-up over the same configuration.
 const BACKEND_ORDER: TrainingBackendName[] = ['wasm', 'cpu', 'native'];
 const requestedBackends = args.backends.split(',');
 const backends = BACKEND_ORDER.filter((name) => requestedBackends.includes(name));
 const sizes = args.sizes.split(',').map(parseSize);
 const batches = args.batches.split(',').map(Number);
 const steps = Number(args.steps);
+const nativeSteps = Number(args['native-steps']);
 const threads = Number(args.threads);
 const slowSizes = new Set(args['slow-sizes'].split(','));
 
@@ -118,20 +124,47 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-async function timeSteps(backend: TrainingBackendName, size: Size, batchSize: number): Promise<Result> {
-  await initTrainingBackend({ backend, threads });
+interface Runner {
+  backend: TrainingBackendName;
+  model: StemJepa;
+  times: number[];
+}
+
+/**
+ * Times the backends side by side on the same model and batch, interleaved step by step (one
+ * step on each backend per round), so that load from other processes on this shared machine
+ * hits them alike; each backend's speed-up over WASM is the median of the per-round ratios.
+ */
+async function timeInterleaved(
+  backendsHere: TrainingBackendName[],
+  size: Size,
+  batchSize: number,
+  rounds: number,
+): Promise<Result[]> {
   const config = modelConfig(size);
-  const model = createStemJepa(config, 1);
   const batch = syntheticBatch(config, batchSize, 7);
+  const runners: Runner[] = [];
   try {
-    model.trainStep(batch); // warm-up: kernel set-up, first allocations
-    const times: number[] = [];
-    for (let step = 0; step < steps; step++) {
-      const start = performance.now();
-      const loss = model.trainStep(batch);
-      times.push(performance.now() - start);
-      if (!Number.isFinite(loss)) throw new Error(`non-finite loss ${loss} on ${backend}`);
+    for (const backend of backendsHere) {
+      await initTrainingBackend({ backend, threads });
+      const model = createStemJepa(config, 1);
+      runners.push({ backend, model, times: [] });
+      model.trainStep(batch); // warm-up: kernel set-up, first allocations, buffer pool
     }
+    for (let round = 0; round < rounds; round++) {
+      for (const runner of runners) {
+        await initTrainingBackend({ backend: runner.backend, threads });
+        const start = performance.now();
+        const loss = runner.model.trainStep(batch);
+        runner.times.push(performance.now() - start);
+        if (!Number.isFinite(loss)) throw new Error(`non-finite loss ${loss} on ${runner.backend}`);
+      }
+    }
+  } finally {
+    for (const runner of runners) runner.model.dispose();
+  }
+  const wasm = runners.find((runner) => runner.backend === 'wasm');
+  return runners.map(({ backend, times }) => {
     const medianMs = median(times);
     return {
       backend,
@@ -141,10 +174,9 @@ async function timeSteps(backend: TrainingBackendName, size: Size, batchSize: nu
       minMs: Math.min(...times),
       examplesPerSecond: (1000 * batchSize) / medianMs,
       gflops: (trainingFlopsPerExample(config) * batchSize) / (medianMs * 1e6),
+      speedupVsWasm: wasm ? median(times.map((ms, round) => wasm.times[round] / ms)) : undefined,
     };
-  } finally {
-    model.dispose();
-  }
+  });
 }
 
 async function profileStep(backend: TrainingBackendName, size: Size, batchSize: number): Promise<void> {
@@ -201,26 +233,29 @@ function measureSgemmPeak(): void {
 }
 
 async function main(): Promise<void> {
-  console.log(`threads ${threads}, ${steps} timed steps after 1 warm-up, median [min]`);
+  console.log(
+    `threads ${threads}; ${steps} timed steps (native: ${nativeSteps}) after 1 warm-up; step ms = median [min]`,
+  );
   if (backends.includes('native')) measureSgemmPeak();
   if (args.profile) {
     for (const backend of backends) await profileStep(backend, sizes[0], batches[0]);
     return;
   }
   const results: Result[] = [];
-  console.log('\n| backend | size (dim x depth) | batch | step ms | ex/s | GFLOP/s | vs wasm |');
+  console.log('\n| backend | size (dim x depth) | batch | step ms | ex/s | GFLOP/s | speed-up vs wasm |');
   console.log('|---|---|---:|---:|---:|---:|---:|');
   for (const size of sizes) {
     for (const [batchIndex, batch] of batches.entries()) {
-      for (const backend of backends) {
-        const slow = backend !== 'native';
-        if (slow && (batchIndex > 0 || !slowSizes.has(sizeName(size)))) continue;
-        const result = await timeSteps(backend, size, batch);
+      // The stock backends are slow: they run only the `slow-sizes` and only at the first batch size.
+      const withStock = batchIndex === 0 && slowSizes.has(sizeName(size));
+      const here = backends.filter((backend) => backend === 'native' || withStock);
+      if (here.length === 0) continue;
+      const rounds = here.some((backend) => backend !== 'native') ? steps : nativeSteps;
+      for (const result of await timeInterleaved(here, size, batch, rounds)) {
         results.push(result);
-        const wasm = results.find((r) => r.backend === 'wasm' && r.size === result.size && r.batch === batch);
-        const speedup = wasm ? `${(wasm.medianMs / result.medianMs).toFixed(1)}x` : '';
+        const speedup = result.speedupVsWasm === undefined ? '' : `${result.speedupVsWasm.toFixed(1)}x`;
         console.log(
-          `| ${backend} | ${result.size} | ${batch} | ${result.medianMs.toFixed(0)} [${result.minMs.toFixed(0)}] | ` +
+          `| ${result.backend} | ${result.size} | ${batch} | ${result.medianMs.toFixed(0)} [${result.minMs.toFixed(0)}] | ` +
             `${result.examplesPerSecond.toFixed(1)} | ${result.gflops.toFixed(1)} | ${speedup} |`,
         );
       }

@@ -1,5 +1,6 @@
 #include "reduce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
