@@ -1,10 +1,11 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/app.js';
 import { testModelDir } from '../helpers/model.js';
 import { makeSong, wavBytes } from '../helpers/songs.js';
-import { type LogLine, type ServeProcess, startServe, withMessage } from './serve-process.js';
+import { type LogLine, REPO_ROOT, type ServeProcess, startServe, withMessage } from './serve-process.js';
 
 /**
  * SIGTERM as Kubernetes sends it to `stemdex serve`: stop taking work, let in-flight requests and
@@ -79,6 +80,19 @@ const lastLogLines = (server: ServeProcess) =>
     .map((line) => JSON.stringify(line))
     .join('\n');
 
+/** The image's HEALTHCHECK command, run against a server's port; resolves to its exit code. */
+function containerHealthcheck(url: string): Promise<number> {
+  const port = new URL(url).port;
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['docker/healthcheck.mjs'],
+      { cwd: REPO_ROOT, env: { STEMDEX_PORT: port } },
+      (error) => resolve(error === null ? 0 : Number((error as { code?: number }).code ?? 1)),
+    );
+  });
+}
+
 const isUploadArrival = (line: LogLine) => {
   const req = line.req as { method?: string; url?: string } | undefined;
   return line.msg === 'incoming request' && req?.method === 'POST' && req.url === '/v1/stems';
@@ -90,6 +104,7 @@ describe('stemdex serve on SIGTERM', () => {
     const server = await startServe(env);
     let restarted: ServeProcess | undefined;
     try {
+      expect(await containerHealthcheck(server.url)).toBe(0);
       const job = await submitJob(server.url);
       await pollJob(server.url, job.id, (state) => state.totals.done >= 1);
       const uploaded = upload(server.url);
@@ -104,6 +119,7 @@ describe('stemdex serve on SIGTERM', () => {
       expect(exit.code, lastLogLines(server)).toBe(0);
       expect(exit.at - signalledAt).toBeLessThan(GRACE_MS);
       await server.waitForLog(withMessage('shutdown complete'), 0);
+      expect(await containerHealthcheck(server.url)).toBe(1);
 
       restarted = await startServe(env);
       // No item was left half-done (`running`): each worker finished its current file before exit.
