@@ -30,12 +30,11 @@ export class AdamW {
     }
   }
 
-  /** One update at 0-based `step` with learning rate `rate`. */
+  /** One update at 0-based `step` with learning rate `rate`; gradients keyed by weight name. */
   apply(
     weights: ReadonlyMap<string, tf.Variable>,
-    gradients: tf.NamedTensorMap,
-    step: number,
-    rate: number,
+    gradients: ReadonlyMap<string, tf.Tensor>,
+    { step, rate }: { step: number; rate: number },
   ): void {
     const { adamBeta1: beta1, adamBeta2: beta2, adamEpsilon: epsilon, weightDecay } = this.schedule;
     const count = step + 1;
@@ -45,7 +44,7 @@ export class AdamW {
     const correctedEpsilon = epsilon * Math.sqrt(1 - beta2 ** count);
     tf.tidy(() => {
       for (const [name, weight] of weights) {
-        const gradient = gradients[weight.name];
+        const gradient = gradients.get(name);
         const moments = this.moments.get(name);
         if (!gradient || !moments) throw new Error(`no gradient or optimizer state for weight "${name}"`);
         moments.first.assign(tf.add(tf.mul(moments.first, beta1), tf.mul(gradient, 1 - beta1)));

@@ -8,9 +8,13 @@ import { l2Normalise } from './loss.js';
  * unit vectors it is about 1/sqrt(D).
  */
 export function batchEmbeddingStd(embeddings: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => clipEmbeddingStd(tf.mean(embeddings, 1)));
+}
+
+/** `batchEmbeddingStd` from clip embeddings `[B, D]` already averaged over patches. */
+export function clipEmbeddingStd(clips: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
-    const clips = l2Normalise(tf.mean(embeddings, 1));
-    const { variance } = tf.moments(clips, 0);
+    const { variance } = tf.moments(l2Normalise(clips), 0);
     return tf.mean(tf.sqrt(variance));
   });
 }
