@@ -1,7 +1,10 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Registry } from 'prom-client';
 import { FrontEndPool } from '../audio/worker-pool.js';
 import type { Config } from '../config.js';
 import { openLocalCatalog } from '../index/index.js';
+import { isPostgresUrl, openPostgresCatalog, parsePostgresStore } from '../index/postgres/index.js';
 import type { CatalogStore } from '../index/types.js';
 import { Embedder } from '../inference/embedder.js';
 import type { InferenceLogger } from '../inference/logger.js';
@@ -111,14 +114,26 @@ export async function openEmbeddingModel(
   return new ServiceModel(sessions, frontEnd, embedder);
 }
 
-/** Opens the catalog the configuration names; other backends (`postgres://…`) slot in here. */
+/**
+ * Opens the catalog the configuration names: `local` (SQLite + HNSW under the data dir) or a
+ * `postgres://…` URL (PostgreSQL + pgvector, shared by every replica pointed at it).
+ */
 export async function openCatalog(
   config: Config,
   model: Pick<EmbeddingModel, 'geometry' | 'modelId'>,
   logger: ServiceLogger,
 ): Promise<CatalogStore> {
+  if (isPostgresUrl(config.store)) {
+    return openPostgresCatalog({
+      ...parsePostgresStore(config.store),
+      dim: model.geometry.dim,
+      modelId: model.modelId,
+      // Uploads are staged under this replica's data dir, so only this replica can ingest them.
+      replicaId: `${hostname()}:${resolve(config.dataDir)}`,
+    });
+  }
   if (config.store !== 'local') {
-    throw new Error(`STEMDEX_STORE=${config.store}: only the local catalog backend is available`);
+    throw new Error(`STEMDEX_STORE=${config.store}: expected \`local\` or a postgres:// URL`);
   }
   return openLocalCatalog({
     dataDir: config.dataDir,

@@ -1,8 +1,10 @@
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { CatalogStore, JobItemInput } from '../../src/index/index.js';
 import { openPostgresCatalog } from '../../src/index/postgres/index.js';
 import { type PgliteServer, startPgliteServer, uniqueSchema } from '../helpers/pglite-server.js';
 import { describeCatalogContract } from './catalog-contract.js';
+import { DIM } from './fixtures.js';
 
 let server: PgliteServer;
 
@@ -39,4 +41,85 @@ describeCatalogContract('postgres (PGlite + pgvector over the wire protocol)', {
       },
     };
   },
+});
+
+async function sql(text: string, values: unknown[] = []): Promise<void> {
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    await client.query(text, values);
+  } finally {
+    await client.end();
+  }
+}
+
+function item(type: 'staged' | 'server', n: number): JobItemInput {
+  return {
+    source: { type, path: `/data/${type}/${n}.wav` },
+    instrument: 'bass',
+    catalog: 'c',
+    externalId: `${type}-${n}`,
+    metadata: {},
+  };
+}
+
+describe('postgres job queue shared by replicas', () => {
+  const schema = uniqueSchema('queue');
+  const opened: CatalogStore[] = [];
+  const replica = async (replicaId: string) => {
+    const catalog = await openPostgresCatalog({
+      connectionString: server.url,
+      schema,
+      replicaId,
+      dim: DIM,
+      modelId: 'test-model@1',
+    });
+    opened.push(catalog);
+    return catalog;
+  };
+
+  afterEach(async () => {
+    for (const catalog of opened.splice(0)) await catalog.close();
+    await sql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
+
+  it('hands each item to one replica only, and staged uploads only to the replica that staged them', async () => {
+    const [a, b] = await Promise.all([replica('a'), replica('b')]);
+    const job = await a.jobs.createJob([
+      item('staged', 0),
+      item('server', 1),
+      item('server', 2),
+      item('server', 3),
+      item('staged', 4),
+    ]);
+    // B may never take A's staged files; both claim concurrently until the queue is empty.
+    const claimAll = async (catalog: CatalogStore) => {
+      const claimed: string[] = [];
+      for (let next = await catalog.jobs.claimNextItem(); next; next = await catalog.jobs.claimNextItem()) {
+        claimed.push(next.externalId!);
+      }
+      return claimed;
+    };
+    const [byA, byB] = await Promise.all([claimAll(a), claimAll(b)]);
+    expect(byB.every((id) => id.startsWith('server'))).toBe(true);
+    expect([...byA, ...byB].sort()).toEqual(['server-1', 'server-2', 'server-3', 'staged-0', 'staged-4']);
+    expect((await b.jobs.getJob(job.id))?.totals).toMatchObject({ total: 5, running: 5, pending: 0 });
+  });
+
+  it("requeues a replica's running items once it has left or its lease has expired, not before", async () => {
+    const [a, b, c] = await Promise.all([replica('a'), replica('b'), replica('c')]);
+    await a.jobs.createJob([item('server', 0), item('server', 1)]);
+    const claimedByB = await b.jobs.claimNextItem();
+    const claimedByC = await c.jobs.claimNextItem();
+    // Both are alive: starting replica A must not steal their work.
+    expect(await a.jobs.requeueInterrupted()).toBe(0);
+    // C crashes (its heartbeat stops; simulated by ageing it past the lease).
+    await sql(`UPDATE ${schema}.replicas SET last_seen = now() - interval '1 hour' WHERE replica_id = 'c'`);
+    expect(await a.jobs.requeueInterrupted()).toBe(1);
+    expect((await a.jobs.claimNextItem())?.id).toBe(claimedByC!.id);
+    // B shuts down cleanly with an item still running: it is requeued at once.
+    await b.close();
+    expect(await a.jobs.requeueInterrupted()).toBe(1);
+    expect(await a.jobs.claimNextItem()).toMatchObject({ id: claimedByB!.id, attempts: 2 });
+  });
 });

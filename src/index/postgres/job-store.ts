@@ -50,7 +50,9 @@ export interface PostgresJobStoreOptions {
   /** Qualifies a table name with the catalog's schema. */
   table: (name: string) => string;
   replicaId: string;
-  /** A replica not seen for this long is presumed dead: its running items may be requeued. */
+  /** This open catalog's session: running items are marked with it. */
+  session: string;
+  /** A session not seen for this long is presumed dead: its running items may be requeued. */
   replicaLeaseMs: number;
   assertOpen: () => void;
 }
@@ -124,14 +126,14 @@ export class PostgresJobStore implements JobStore {
     const t = this.options.table;
     return inTransaction(this.options.pool, async (client) => {
       const { rows } = await client.query<ItemRow>(
-        `UPDATE ${t('job_items')} SET state = 'running', attempts = attempts + 1, claimed_by = $1
+        `UPDATE ${t('job_items')} SET state = 'running', attempts = attempts + 1, claimed_by = $3
          WHERE id = (
            SELECT id FROM ${t('job_items')}
            WHERE state = 'pending' AND ($2::text IS NULL OR job_id = $2)
              AND (source_type <> 'staged' OR origin = $1)
            ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
          RETURNING *`,
-        [this.options.replicaId, jobId ?? null],
+        [this.options.replicaId, jobId ?? null, this.options.session],
       );
       const row = rows[0];
       if (!row) return null;
@@ -154,8 +156,8 @@ export class PostgresJobStore implements JobStore {
   }
 
   /**
-   * Requeues the running items of this replica's previous life (it is starting, so none of its
-   * own can still be running) and of replicas whose lease has expired.
+   * Requeues the running items of sessions that are gone: closed, past their lease (crashed), or
+   * an earlier life of a replica that has since reopened. Live sessions keep theirs.
    */
   async requeueInterrupted(): Promise<number> {
     this.options.assertOpen();
@@ -164,9 +166,9 @@ export class PostgresJobStore implements JobStore {
       const result = await client.query(
         `UPDATE ${t('job_items')} SET state = 'pending', claimed_by = NULL
          WHERE state = 'running' AND (
-           claimed_by IS NULL OR claimed_by = $1 OR claimed_by NOT IN (
-             SELECT id FROM ${t('replicas')} WHERE last_seen > now() - make_interval(secs => $2)))`,
-        [this.options.replicaId, this.options.replicaLeaseMs / 1000],
+           claimed_by IS NULL OR claimed_by NOT IN (
+             SELECT session FROM ${t('replicas')} WHERE last_seen > now() - make_interval(secs => $1)))`,
+        [this.options.replicaLeaseMs / 1000],
       );
       return result.rowCount ?? 0;
     });

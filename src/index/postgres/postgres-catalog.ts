@@ -84,7 +84,7 @@ export async function openPostgresCatalog(options: PostgresCatalogOptions): Prom
       migrate(client, schema, { modelId: options.modelId, dim: options.dim }),
     );
     const catalog = new PostgresCatalog(options, schema, pool);
-    await catalog.heartbeat();
+    await catalog.join();
     catalog.startHeartbeat();
     return catalog;
   } catch (error) {
@@ -100,6 +100,7 @@ class PostgresCatalog implements CatalogStore {
   private readonly pool: pg.Pool;
   private readonly schema: string;
   private readonly replicaId: string;
+  private readonly session = randomUUID();
   private readonly leaseMs: number;
   private readonly efSearch: number;
   private timer: NodeJS.Timeout | null = null;
@@ -117,6 +118,7 @@ class PostgresCatalog implements CatalogStore {
       pool,
       table: (name) => this.table(name),
       replicaId: this.replicaId,
+      session: this.session,
       replicaLeaseMs: this.leaseMs,
       assertOpen: () => this.assertOpen(),
     });
@@ -367,21 +369,34 @@ class PostgresCatalog implements CatalogStore {
     try {
       // Leaving cleanly: any item this replica left running may be requeued by the others at once.
       await inTransaction(this.pool, (client) =>
-        client.query(`DELETE FROM ${this.table('replicas')} WHERE id = $1`, [this.replicaId]),
+        client.query(`DELETE FROM ${this.table('replicas')} WHERE session = $1`, [this.session]),
       );
     } finally {
       await this.pool.end();
     }
   }
 
-  /** Records that this replica is alive (see `requeueInterrupted`). */
+  /**
+   * Registers this session. A replica that opens again has restarted, so its earlier sessions
+   * are gone even if their lease has not run out yet: their running items become requeueable.
+   */
+  async join(): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await client.query(`DELETE FROM ${this.table('replicas')} WHERE replica_id = $1`, [this.replicaId]);
+      await client.query(
+        `INSERT INTO ${this.table('replicas')} (session, replica_id, last_seen) VALUES ($1, $2, now())`,
+        [this.session, this.replicaId],
+      );
+    });
+  }
+
+  /** Records that this session is alive (see `requeueInterrupted`); an update only, so a beat
+   * racing `close()` cannot resurrect the session. */
   async heartbeat(): Promise<void> {
     await inTransaction(this.pool, (client) =>
-      client.query(
-        `INSERT INTO ${this.table('replicas')} (id, last_seen) VALUES ($1, now())
-         ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen`,
-        [this.replicaId],
-      ),
+      client.query(`UPDATE ${this.table('replicas')} SET last_seen = now() WHERE session = $1`, [
+        this.session,
+      ]),
     );
   }
 

@@ -90,7 +90,8 @@ const MIGRATIONS: Migration[] = [
     metadata text NOT NULL,
     state text NOT NULL,
     attempts integer NOT NULL DEFAULT 0,
-    -- The replica that staged the upload (only it can read the file) and the one running it.
+    -- The replica that staged the upload (only it can read the file), and the session (one open
+    -- catalog of a replica) running the item.
     origin text NOT NULL,
     claimed_by text,
     stem_id text,
@@ -100,8 +101,12 @@ const MIGRATIONS: Migration[] = [
   CREATE INDEX ${n('job_items_job')} ON ${q('job_items')} (job_id, position);
   CREATE INDEX ${n('job_items_state')} ON ${q('job_items')} (state, id);
 
-  -- Live replicas, for handing a crashed replica's running items back to the queue.
-  CREATE TABLE ${q('replicas')} (id text PRIMARY KEY, last_seen timestamptz NOT NULL);
+  -- Live sessions, for handing a crashed replica's running items back to the queue.
+  CREATE TABLE ${q('replicas')} (
+    session text PRIMARY KEY,
+    replica_id text NOT NULL,
+    last_seen timestamptz NOT NULL
+  );
   `,
 ];
 
