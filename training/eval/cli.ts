@@ -51,6 +51,7 @@ interface CliOptions {
   plot?: string;
   batchSize: number;
   threads: number;
+  featureWorkers: number;
   seed: number;
   json?: boolean;
   record?: boolean;
@@ -87,6 +88,12 @@ const program = new Command()
   .option('--plot <file>', 'alignment plot path (default <out>/alignment.png)')
   .option('--batch-size <n>', 'chunks per onnxruntime call', count, 16)
   .option('--threads <n>', 'onnxruntime intra-op threads', count, 2)
+  .option(
+    '--feature-workers <n>',
+    'worker threads computing spectrograms ahead of the model (0 = none)',
+    count,
+    1,
+  )
   .option('--seed <n>', 'seed of the random baseline', count, 0)
   .option('--json', 'print the report as one JSON object on the last line')
   .option('--record', "write the headline metrics into the model's manifest.json (metrics.eval)");
@@ -105,6 +112,7 @@ async function main(options: CliOptions): Promise<void> {
     plotPath: options.plot ? resolve(options.plot) : undefined,
     batchSize: Math.max(1, options.batchSize),
     threads: Math.max(1, options.threads),
+    featureWorkers: options.featureWorkers,
     seed: options.seed,
     onProgress: (message) => process.stderr.write(`${message}\n`),
   });

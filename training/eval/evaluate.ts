@@ -52,11 +52,17 @@ export async function evaluateSplit(
   const progress = options.onProgress ?? (() => {});
   const collector = new SplitCollector(embedder, featurizer, options);
   const started = performance.now();
-  for (const [done, id] of source.ids.entries()) {
-    const song = await source.load(id);
-    for (const plan of planChunks(song, featurizer, collector.skipped)) {
+  // One song ahead: its features are computed (in workers, when the featurizer has them) while
+  // the model runs on the current one.
+  let next = source.ids.length > 0 ? prepareSong(source, source.ids[0], featurizer, collector.skipped) : null;
+  for (let done = 0; next; done++) {
+    const { song, plans } = await next;
+    next =
+      done + 1 < source.ids.length
+        ? prepareSong(source, source.ids[done + 1], featurizer, collector.skipped)
+        : null;
+    for (const plan of plans)
       collector.addChunk(song, plan, await encodeChunk(song, plan, embedder, featurizer));
-    }
     collector.finishSong();
     if ((done + 1) % 10 === 0 || done + 1 === source.ids.length) {
       const seconds = ((performance.now() - started) / 1000).toFixed(0);
@@ -67,6 +73,27 @@ export async function evaluateSplit(
   }
   if (collector.queryCount === 0) throw new EmptySplitError(`${source.ids.length} songs`, options.split);
   return collector.result(source.ids.length);
+}
+
+async function prepareSong(
+  source: SongSource,
+  id: string,
+  featurizer: ChunkFeaturizer,
+  skipped: SplitEvaluation['skipped'],
+): Promise<{ song: EvalSong; plans: ChunkPlan[] }> {
+  const song = await source.load(id);
+  const plans = [...planChunks(song, featurizer, skipped)];
+  await featurizer.prepare?.(plans.flatMap(chunksToFeaturize));
+  return { song, plans };
+}
+
+/** Every chunk of a plan whose features are used: audible stems, contexts, the full mix. */
+function chunksToFeaturize(plan: ChunkPlan): Float32Array[] {
+  return [
+    ...plan.stemChunks.filter((_, i) => plan.audible[i]),
+    ...plan.contexts.map((context) => context.samples),
+    plan.fullMix,
+  ];
 }
 
 function* planChunks(song: EvalSong, featurizer: ChunkFeaturizer, skipped: SplitEvaluation['skipped']) {
@@ -92,8 +119,7 @@ async function encodeChunk(
   embedder: ChunkEmbedder,
   featurizer: ChunkFeaturizer,
 ): Promise<EncodedChunk> {
-  const audibleStems = plan.stemChunks.filter((_, i) => plan.audible[i]);
-  const inputs = [...audibleStems, ...plan.contexts.map((context) => context.samples), plan.fullMix];
+  const inputs = chunksToFeaturize(plan);
   const patches = await embedder.encode(inputs.map((samples) => featurizer.modelInput(samples)));
   let next = 0;
   const targets = plan.audible.map((isAudible) => (isAudible ? patches[next++] : undefined));

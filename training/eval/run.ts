@@ -29,6 +29,8 @@ export interface RunOptions {
   plotPath?: string;
   batchSize?: number;
   threads?: number;
+  /** Worker threads computing spectrograms ahead of the model (0 = on the main thread). */
+  featureWorkers?: number;
   seed?: number;
   onProgress?: (message: string) => void;
 }
@@ -42,13 +44,15 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
     timing[`${name}_seconds`] = Math.round((performance.now() - since) / 100) / 10;
   };
 
+  const closers: (() => Promise<void>)[] = [];
   const embedder = await ChunkEmbedder.load(options.modelDir, {
     batchSize: options.batchSize,
     threads: options.threads,
   });
   try {
     const { frontEnd } = embedder.manifest;
-    const featurizer = new FrontEndFeaturizer(frontEnd);
+    const featurizer = new FrontEndFeaturizer(frontEnd, { workers: options.featureWorkers ?? 1 });
+    closers.push(() => featurizer.close());
     const evaluate = async (split: Split): Promise<SplitRun> => {
       const since = performance.now();
       const source = corpusSongSource(options.corpusDir, split, frontEnd.sampleRate, options.maxSongs);
@@ -122,6 +126,7 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
     writeFileSync(join(options.outDir, 'eval.md'), renderMarkdown(report));
     return report;
   } finally {
+    for (const close of closers) await close();
     await embedder.close();
   }
 }

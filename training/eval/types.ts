@@ -35,6 +35,8 @@ export interface ChunkFeaturizer {
   /** Unit-length non-learned feature vector (the AutoMashUpper-style baseline). */
   baselineFeatures(samples: Float32Array): Float32Array;
   isSilent(samples: Float32Array): boolean;
+  /** Optionally computes the features of these chunks ahead of use (e.g. in worker threads). */
+  prepare?(chunks: readonly Float32Array[]): Promise<void>;
 }
 
 export interface MetricsWithGallery extends RetrievalMetrics {
