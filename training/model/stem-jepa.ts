@@ -108,8 +108,9 @@ export class StemJepa {
     const rankRows: tf.Tensor[] = [];
     let loss = 0;
     try {
-      for (let start = 0; start < batch.batchSize; start += this.microBatchSize) {
-        const size = Math.min(this.microBatchSize, batch.batchSize - start);
+      const passSize = Math.max(1, Math.floor(this.microBatchSize));
+      for (let start = 0; start < batch.batchSize; start += passSize) {
+        const size = Math.min(passSize, batch.batchSize - start);
         const part = this.accumulate(batch, start, size, gradients, measureRank);
         loss += part.loss;
         contextClips.push(part.contextClips);
