@@ -1,7 +1,7 @@
 import { poolPatches } from '../../src/inference/pooling.js';
 import type { ChunkEmbedder } from './embed.js';
 import { mixOf } from './evaluate.js';
-import type { ChunkFeaturizer, MixEmbedding, SongSource } from './types.js';
+import type { ChunkFeaturizer, EvalSong, MixEmbedding, SongSource } from './types.js';
 
 /**
  * Full-mix chunk embeddings (and baseline features) with their song labels, for training the
@@ -14,20 +14,11 @@ export async function collectMixEmbeddings(
   onProgress: (message: string) => void = () => {},
 ): Promise<MixEmbedding[]> {
   const mixes: MixEmbedding[] = [];
-  let songs = 0;
-  for (const id of source.ids) {
-    const song = await source.load(id);
-    const chunkCount = Math.floor(
-      Math.min(...song.stems.map((s) => s.signal.length)) / featurizer.chunkLength,
-    );
-    const chunks: Float32Array[] = [];
-    for (let chunk = 0; chunk < chunkCount; chunk++) {
-      const start = chunk * featurizer.chunkLength;
-      const mix = mixOf(
-        song.stems.map((stem) => stem.signal.subarray(start, start + featurizer.chunkLength)),
-      );
-      if (!featurizer.isSilent(mix)) chunks.push(mix);
-    }
+  // One song ahead, as in evaluateSplit: features of the next song are computed meanwhile.
+  let next = source.ids.length > 0 ? audibleMixChunks(source, source.ids[0], featurizer) : null;
+  for (let done = 0; next; done++) {
+    const { song, chunks } = await next;
+    next = done + 1 < source.ids.length ? audibleMixChunks(source, source.ids[done + 1], featurizer) : null;
     const patches = await embedder.encode(chunks.map((mix) => featurizer.modelInput(mix)));
     chunks.forEach((mix, i) => {
       mixes.push({
@@ -37,9 +28,26 @@ export async function collectMixEmbeddings(
         tempo: song.tempo,
       });
     });
-    if (++songs % 25 === 0 || songs === source.ids.length) {
-      onProgress(`[probe train] ${songs}/${source.ids.length} songs, ${mixes.length} chunks`);
+    if ((done + 1) % 25 === 0 || done + 1 === source.ids.length) {
+      onProgress(`[probe train] ${done + 1}/${source.ids.length} songs, ${mixes.length} chunks`);
     }
   }
   return mixes;
+}
+
+async function audibleMixChunks(
+  source: SongSource,
+  id: string,
+  featurizer: ChunkFeaturizer,
+): Promise<{ song: EvalSong; chunks: Float32Array[] }> {
+  const song = await source.load(id);
+  const length = featurizer.chunkLength;
+  const chunkCount = Math.floor(Math.min(...song.stems.map((stem) => stem.signal.length)) / length);
+  const chunks: Float32Array[] = [];
+  for (let chunk = 0; chunk < chunkCount; chunk++) {
+    const mix = mixOf(song.stems.map((stem) => stem.signal.subarray(chunk * length, (chunk + 1) * length)));
+    if (!featurizer.isSilent(mix)) chunks.push(mix);
+  }
+  await featurizer.prepare?.(chunks);
+  return { song, chunks };
 }
