@@ -176,8 +176,14 @@ async function main(): Promise<void> {
   const meter = new ThroughputMeter();
   let sampler = trainSampler(config, frontEnd, model.step);
   let lastCheckpoint = Date.now();
+  let stopRequested = false;
+  const requestStop = (signal: string) => {
+    log(`${signal}: finishing this step, then writing a checkpoint`);
+    stopRequested = true;
+  };
+  process.once('SIGINT', requestStop).once('SIGTERM', requestStop);
 
-  while (model.step < totalSteps && Date.now() < deadline) {
+  while (model.step < totalSteps && Date.now() < deadline && !stopRequested) {
     const loss = model.trainStep(sampler.nextBatch(config.batchSize));
     meter.record(config.batchSize);
     const stats = model.lastStats!;
@@ -214,7 +220,7 @@ async function main(): Promise<void> {
   model.saveCheckpoint(checkpointDir);
   log(`checkpoint at step ${model.step}`);
   if (model.step < totalSteps) {
-    log(`stopped at step ${model.step}/${totalSteps} (time budget); run the same command again to resume`);
+    log(`stopped at step ${model.step}/${totalSteps}; run the same command again to resume`);
     return;
   }
 
