@@ -35,6 +35,17 @@ export async function startPgliteServer(options: { maxConnections?: number } = {
   };
 }
 
+/**
+ * The PostgreSQL the tests use: `STEMDEX_TEST_POSTGRES_URL` when set (a real server with pgvector,
+ * to run the same suites against production-grade PostgreSQL; tests only touch their own schemas),
+ * else a fresh PGlite server.
+ */
+export async function startTestPostgres(): Promise<PgliteServer> {
+  const external = process.env.STEMDEX_TEST_POSTGRES_URL;
+  if (external) return { url: external, async stop() {} };
+  return startPgliteServer();
+}
+
 let schemaCounter = 0;
 
 /** A schema name no other test in this process uses, so tests share one server without sharing data. */

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogStore, JobItemInput } from '../../src/index/index.js';
 import { openPostgresCatalog } from '../../src/index/postgres/index.js';
-import { type PgliteServer, startPgliteServer, uniqueSchema } from '../helpers/pglite-server.js';
+import { type PgliteServer, startTestPostgres, uniqueSchema } from '../helpers/pglite-server.js';
 import { describeCatalogContract } from './catalog-contract.js';
 import { DIM } from './fixtures.js';
 
@@ -10,7 +10,7 @@ let server: PgliteServer;
 
 // One server for the file (PGlite's start-up dominates); each test gets its own schema.
 beforeAll(async () => {
-  server = await startPgliteServer();
+  server = await startTestPostgres();
 }, 120_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmbeddingModel } from '../../src/server/ports.js';
 import { loadTestModel, startApp, tempDir, testConfig, waitFor } from '../helpers/app.js';
-import { type PgliteServer, startPgliteServer, uniqueSchema } from '../helpers/pglite-server.js';
+import { type PgliteServer, startTestPostgres, uniqueSchema } from '../helpers/pglite-server.js';
 import { makeSong, mixOf, type Song, wavBytes } from '../helpers/songs.js';
 
 /**
@@ -19,7 +19,7 @@ let b: FastifyInstance;
 let song: Song;
 
 beforeAll(async () => {
-  server = await startPgliteServer();
+  server = await startTestPostgres();
   const store = `${server.url}?schema=${uniqueSchema('replicas')}`;
   const [configA, configB] = await Promise.all(
     dirs.map((dir) => testConfig(dir.path, { STEMDEX_STORE: store })),

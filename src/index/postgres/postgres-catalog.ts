@@ -244,14 +244,14 @@ class PostgresCatalog implements CatalogStore {
     validateQuery(vector, options, this.dim);
     const { where, params } = this.searchFilter(vectorLiteral(vector), options);
     return this.read(async (client) => {
-      // Iterative scans keep walking the graph until enough rows pass the filters (pgvector ≥ 0.8);
-      // relaxed order is fine because the best chunk per stem is re-ranked below.
-      await client.query(`SET LOCAL hnsw.iterative_scan = relaxed_order`);
       const best = new Map<string, { chunkId: string; distance: number }>();
       for (let fetch = options.k * OVERFETCH; ; fetch *= OVERFETCH) {
-        await client.query(`SELECT set_config('hnsw.ef_search', $1, true)`, [
-          String(Math.min(MAX_EF_SEARCH, Math.max(this.efSearch, fetch))),
-        ]);
+        // Iterative scans keep walking the graph until enough rows pass the filters (pgvector
+        // ≥ 0.8); relaxed order is fine because the best chunk per stem is re-ranked below.
+        await client.query(
+          `SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)`,
+          [String(Math.min(MAX_EF_SEARCH, Math.max(this.efSearch, fetch)))],
+        );
         const { rows } = await client.query<{ id: string; stem_pk: string; distance: number }>(
           `SELECT c.id, c.stem_pk, c.embedding <=> $1::vector AS distance
            FROM ${this.table('chunks')} c JOIN ${this.table('stems')} s ON s.pk = c.stem_pk
