@@ -124,8 +124,11 @@ export async function openCatalog(
   logger: ServiceLogger,
 ): Promise<CatalogStore> {
   if (isPostgresUrl(config.store)) {
+    const { connectionString, schema, poolSize } = parsePostgresStore(config.store);
     return openPostgresCatalog({
-      ...parsePostgresStore(config.store),
+      connectionString,
+      schema,
+      poolSize,
       dim: model.geometry.dim,
       modelId: model.modelId,
       // Uploads are staged under this replica's data dir, so only this replica can ingest them.

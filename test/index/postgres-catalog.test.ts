@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogStore, JobItemInput } from '../../src/index/index.js';
-import { openPostgresCatalog } from '../../src/index/postgres/index.js';
+import { isPostgresUrl, openPostgresCatalog, parsePostgresStore } from '../../src/index/postgres/index.js';
 import { type PgliteServer, startTestPostgres, uniqueSchema } from '../helpers/pglite-server.js';
 import { describeCatalogContract } from './catalog-contract.js';
 import { DIM } from './fixtures.js';
@@ -121,5 +121,35 @@ describe('postgres job queue shared by replicas', () => {
     await b.close();
     expect(await a.jobs.requeueInterrupted()).toBe(1);
     expect(await a.jobs.claimNextItem()).toMatchObject({ id: claimedByB!.id, attempts: 2 });
+  });
+});
+
+describe('STEMDEX_STORE postgres URLs', () => {
+  it('selects the backend and keeps our own parameters away from the driver', () => {
+    expect(isPostgresUrl('postgres://u:p@db:5432/stemdex')).toBe(true);
+    expect(isPostgresUrl('postgresql://db/stemdex')).toBe(true);
+    expect(isPostgresUrl('local')).toBe(false);
+    expect(
+      parsePostgresStore('postgres://u:p@db:5432/stemdex?schema=tenant_a&pool_size=4&sslmode=require'),
+    ).toEqual({
+      connectionString: 'postgres://u:p@db:5432/stemdex?sslmode=require',
+      schema: 'tenant_a',
+      poolSize: 4,
+    });
+    expect(() => parsePostgresStore('postgres://db/x?pool_size=0')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('refuses schema names it would have to quote', async () => {
+    await expect(
+      openPostgresCatalog({
+        connectionString: server.url,
+        schema: 'Robert"; DROP TABLE x; --',
+        replicaId: 'r',
+        dim: DIM,
+        modelId: 'test-model@1',
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

@@ -1,6 +1,8 @@
 /**
  * The PostgreSQL + pgvector catalog backend, for several stemdex replicas sharing one catalog.
  *
+ * Selected by `STEMDEX_STORE=postgres://user:pass@host/db[?schema=name][&pool_size=n]`.
+ *
  * Layout (schema `stemdex` unless `?schema=` names another):
  *   meta             model binding (model_id, dim) and schema_version
  *   stems            one row per stem; filterable metadata facts in their own columns
