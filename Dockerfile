@@ -19,7 +19,15 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src/ src/
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# Then slim the production tree: onnxruntime-node ships binaries for every OS and CPU (about 245 MiB
+# that this platform never loads), and node-gyp leaves its object files behind.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
+ && keep="$(node -p 'process.platform + "/" + process.arch')" \
+ && for dir in node_modules/onnxruntime-node/bin/napi-v6/*/*; do \
+      [ "${dir#node_modules/onnxruntime-node/bin/napi-v6/}" = "$keep" ] || rm -rf "$dir"; \
+    done \
+ && test -f "node_modules/onnxruntime-node/bin/napi-v6/$keep/onnxruntime_binding.node" \
+ && rm -rf node_modules/*/build/Release/obj.target node_modules/*/build/Release/.deps
 
 # ---- build-cuda: same tree plus onnxruntime's CUDA execution provider libraries ---------------
 # The environment variable outranks .npmrc's `onnxruntime-node-install=skip`; the installer fetches

@@ -181,3 +181,22 @@ describe('Dockerfile', () => {
     }
   });
 });
+
+describe('docker/build-stage-steps.mjs (what verify-install.sh replays)', () => {
+  it("emits the build stage's own COPY and RUN lines, each RUN failing as a whole", async () => {
+    const { execFileSync } = await import('node:child_process');
+    const script = execFileSync(process.execPath, ['docker/build-stage-steps.mjs', 'build'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    const build = stage('build');
+    for (const run of instructionsOf(build, 'RUN')) {
+      expect(script).toContain(`/bin/sh -c '${run.args.join(' ').split(' ')[0]}`);
+    }
+    for (const copy of instructionsOf(build, 'COPY')) {
+      for (const source of copy.args.slice(0, -1)) expect(script).toContain(`"$REPO"/'${source}'`);
+    }
+    expect(script.indexOf("'package.json'")).toBeLessThan(script.indexOf('npm ci'));
+    expect(script.indexOf('npm ci')).toBeLessThan(script.indexOf("'src/'"));
+  });
+});
