@@ -135,12 +135,13 @@ class PostgresCatalog implements CatalogStore {
       // upsert the same (catalog, external id) at once, and the id and created_at survive.
       const { rows } = await client.query<StemRow>(
         `INSERT INTO ${t('stems')} (id, catalog, external_id, instrument, metadata, tags, key_lower, bpm,
-           duration_seconds, chunk_count, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
+           duration_seconds, chunk_count, indexed_count, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $11, $11)
          ON CONFLICT (catalog, external_id) WHERE external_id IS NOT NULL DO UPDATE SET
            instrument = excluded.instrument, metadata = excluded.metadata, tags = excluded.tags,
            key_lower = excluded.key_lower, bpm = excluded.bpm, duration_seconds = excluded.duration_seconds,
-           chunk_count = excluded.chunk_count, updated_at = excluded.updated_at
+           chunk_count = excluded.chunk_count, indexed_count = excluded.indexed_count,
+           updated_at = excluded.updated_at
          RETURNING *`,
         [
           randomUUID(),
@@ -154,6 +155,7 @@ class PostgresCatalog implements CatalogStore {
           input.durationSeconds,
           input.chunks.length,
           now,
+          input.chunks.filter((chunk) => !chunk.silent).length,
         ],
       );
       const stem = rows[0];
@@ -300,12 +302,15 @@ class PostgresCatalog implements CatalogStore {
   async stats(): Promise<CatalogStats> {
     this.assertOpen();
     return this.read(async (client) => {
-      const stems = await client.query<{ instrument: Instrument; stems: string; chunks: string }>(
-        `SELECT instrument, count(*) AS stems, coalesce(sum(chunk_count), 0) AS chunks
+      const stems = await client.query<{
+        instrument: Instrument;
+        stems: string;
+        chunks: string;
+        indexed: string;
+      }>(
+        `SELECT instrument, count(*) AS stems, coalesce(sum(chunk_count), 0) AS chunks,
+           coalesce(sum(indexed_count), 0) AS indexed
          FROM ${this.table('stems')} GROUP BY instrument`,
-      );
-      const indexed = await client.query<{ instrument: Instrument; n: string }>(
-        `SELECT instrument, count(*) AS n FROM ${this.table('chunks')} WHERE embedding IS NOT NULL GROUP BY instrument`,
       );
       const sequence = await client.query<{ value: string }>(
         `SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS value FROM ${this.table('change_sequence')}`,
@@ -318,22 +323,18 @@ class PostgresCatalog implements CatalogStore {
       const byInstrument: Partial<Record<Instrument, InstrumentStats>> = {};
       let stemCount = 0;
       let chunkCount = 0;
+      let indexSize = 0;
       for (const row of stems.rows) {
         // PostgreSQL reclaims deleted HNSW entries itself (VACUUM): none are ever pending here.
         byInstrument[row.instrument] = {
           stems: Number(row.stems),
           chunks: Number(row.chunks),
-          indexed: 0,
+          indexed: Number(row.indexed),
           deletedInIndex: 0,
         };
         stemCount += Number(row.stems);
         chunkCount += Number(row.chunks);
-      }
-      let indexSize = 0;
-      for (const row of indexed.rows) {
-        const entry = byInstrument[row.instrument];
-        if (entry) entry.indexed = Number(row.n);
-        indexSize += Number(row.n);
+        indexSize += Number(row.indexed);
       }
       return {
         stems: stemCount,

@@ -40,6 +40,9 @@ const MIGRATIONS: Migration[] = [
     bpm double precision,
     duration_seconds double precision NOT NULL,
     chunk_count integer NOT NULL,
+    -- Non-silent chunks, i.e. the stem's entries in the HNSW index: stats() sums this column
+    -- instead of counting the (much larger) chunks table on every readiness probe.
+    indexed_count integer NOT NULL,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
   );
