@@ -4,7 +4,7 @@ import type { CatalogStore, JobItemInput } from '../../src/index/index.js';
 import { isPostgresUrl, openPostgresCatalog, parsePostgresStore } from '../../src/index/postgres/index.js';
 import { type PgliteServer, startTestPostgres, uniqueSchema } from '../helpers/pglite-server.js';
 import { describeCatalogContract } from './catalog-contract.js';
-import { DIM } from './fixtures.js';
+import { DIM, randomStem, seededRandom } from './fixtures.js';
 
 let server: PgliteServer;
 
@@ -104,6 +104,23 @@ describe('postgres job queue shared by replicas', () => {
     expect(byB.every((id) => id.startsWith('server'))).toBe(true);
     expect([...byA, ...byB].sort()).toEqual(['server-1', 'server-2', 'server-3', 'staged-0', 'staged-4']);
     expect((await b.jobs.getJob(job.id))?.totals).toMatchObject({ total: 5, running: 5, pending: 0 });
+  });
+
+  it('keeps one stem when replicas upsert the same external id at once', async () => {
+    const [a, b] = await Promise.all([replica('a'), replica('b')]);
+    const random = seededRandom(21);
+    const versions = Array.from({ length: 6 }, (_, i) =>
+      randomStem(random, { externalId: 'song-9/bass', metadata: { title: `v${i}` } }),
+    );
+    const records = await Promise.all(versions.map((input, i) => (i % 2 === 0 ? a : b).upsertStem(input)));
+    expect(new Set(records.map((record) => record.id)).size).toBe(1);
+    const stored = await b.getStemByExternalId('default', 'song-9/bass');
+    const winner = versions.findIndex((input) => input.metadata.title === stored?.metadata.title);
+    // Whichever write committed last, the stem's chunks are exactly that version's.
+    expect((await a.getChunks(stored!.id)).map((chunk) => chunk.vector)).toEqual(
+      versions[winner].chunks.map((chunk) => chunk.vector),
+    );
+    expect((await a.stats()).stems).toBe(1);
   });
 
   it("requeues a replica's running items once it has left or its lease has expired, not before", async () => {
