@@ -90,6 +90,17 @@ function tooLarge(limits: MultipartLimits): ApiError {
   });
 }
 
+/**
+ * Busboy only marks an over-limit file as truncated and keeps reading (and discarding) the body to
+ * its end; failing the file stream at the limit makes the 413 go out at once instead.
+ */
+function cutOffAtLimit(
+  file: NodeJS.ReadableStream & { destroy(error?: Error): void },
+  limits: MultipartLimits,
+) {
+  file.once('limit', () => file.destroy(tooLarge(limits)));
+}
+
 /** Reads a form whose files are small enough to hold in memory (single-stem upload, search). */
 export async function readBufferedForm(
   request: FastifyRequest,
@@ -112,6 +123,7 @@ async function readBuffered(
       addField(fields, part.fieldname, String(part.value));
       continue;
     }
+    cutOffAtLimit(part.file, limits);
     let data: Buffer;
     try {
       data = await part.toBuffer();
@@ -154,6 +166,7 @@ async function readStaged(
     }
     const path = join(dir, `${String(files.length).padStart(5, '0')}.upload`);
     const sink = createWriteStream(path);
+    cutOffAtLimit(part.file, limits);
     await pipeline(part.file, sink);
     if (part.file.truncated) throw tooLarge(limits);
     files.push({

@@ -8,6 +8,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error.statusCode >= 500) request.log.error({ err: thrown }, 'request failed');
     else request.log.info({ code: error.code, msg: error.message }, 'request rejected');
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+    // A body refused before its end is left unread: close the connection instead of keeping a
+    // paused socket (and the client's upload) alive until the keep-alive timeout.
+    if (!request.raw.readableEnded) reply.header('connection', 'close');
     return reply.status(error.statusCode).send(errorBody(error));
   });
   app.setNotFoundHandler((request, reply) => {
