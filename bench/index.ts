@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only inference,ingest,search,http] [--full] [--seconds 2] [--model-dir models]`
+ * `npm run bench [-- --only inference,ingest,search,catalogs,http] [--full] [--seconds 2] [--model-dir models]`
  *
  * Measures stemdex against the alternatives a JS user would reach for, in one run: onnxruntime-node
  * vs TensorFlow.js on the same network, HNSW vs exact search, micro-batching on vs off over HTTP,
@@ -14,12 +14,13 @@ import { parseArgs } from 'node:util';
 import { loadManifest } from '../src/inference/manifest.js';
 import { ensureDevModel } from '../training/export/dev-model.js';
 import { type BenchReport, markdownReport, plainTable, type Table } from './report.js';
+import { catalogSection } from './sections/catalogs.js';
 import { httpSection } from './sections/http.js';
 import { inferenceSection } from './sections/inference.js';
 import { ingestSection } from './sections/ingest.js';
 import { searchSection } from './sections/search.js';
 
-const SECTIONS = ['inference', 'ingest', 'search', 'http'] as const;
+const SECTIONS = ['inference', 'ingest', 'search', 'catalogs', 'http'] as const;
 type Section = (typeof SECTIONS)[number];
 
 class UnknownSectionError extends Error {
@@ -80,6 +81,7 @@ const runners: Record<Section, () => Promise<Table[]>> = {
   inference: () => inferenceSection({ modelDir: dir, manifest, seconds, log }),
   ingest: () => ingestSection({ modelDir: dir, songs: 8, songSeconds: 60, log }),
   search: () => searchSection({ dim: manifest.embeddingDim, full: values.full, log }),
+  catalogs: () => catalogSection({ dim: manifest.embeddingDim, vectors: 10_000, log }),
   http: () => httpSection({ modelDir: dir, seconds: Number(values['http-seconds']), log }),
 };
 

@@ -59,7 +59,7 @@ export function markdownReport(report: BenchReport): string {
     '',
     `Measured ${report.startedAt} on ${machine.cpu} × ${machine.cores} cores, Node ${machine.node} ` +
       `(${machine.platform}); model \`${model.name}\` (${model.status}, dim ${model.embeddingDim}). ` +
-      'Regenerate with `npm run bench` (sections: `--only inference,ingest,search,http`).',
+      'Regenerate with `npm run bench` (sections: `--only inference,ingest,search,catalogs,http`).',
     '',
     ...report.tables.map((table) => `${markdownTable(table)}\n`),
   ].join('\n');

@@ -7,9 +7,9 @@ const K = 10;
 const QUERIES = 1000;
 /** Exact search over the whole set per query is the slow part of measuring recall: a sample suffices. */
 const RECALL_QUERIES = 100;
-const CLUSTERS = 256;
+export const CLUSTERS = 256;
 
-function unitVector(random: () => number, dim: number): Float32Array {
+export function unitVector(random: () => number, dim: number): Float32Array {
   const v = new Float32Array(dim);
   // Box-Muller: isotropic directions.
   for (let i = 0; i < dim; i++) {
@@ -30,7 +30,12 @@ function normalise(v: Float32Array): Float32Array {
  * Clustered unit vectors (points around shared centroids, like chunks of stems in a style): HNSW's
  * realistic case; i.i.d. random directions would be its worst case and nothing like embeddings.
  */
-function makeVectors(count: number, dim: number, seed: number, centroids: Float32Array[]): Float32Array {
+export function makeVectors(
+  count: number,
+  dim: number,
+  seed: number,
+  centroids: Float32Array[],
+): Float32Array {
   const random = seededRandom(seed);
   const data = new Float32Array(count * dim);
   for (let n = 0; n < count; n++) {
@@ -150,7 +155,6 @@ export async function searchSection(options: {
         options.full
           ? '1M vectors included (--full).'
           : '1M vectors is opt-in (`npm run bench -- --only search --full`): building it takes tens of minutes on 2 cores.',
-        'pgvector: not compared: the Postgres catalog backend (src/index/postgres) did not exist when this report was generated.',
       ],
     },
   ];
