@@ -13,7 +13,7 @@ import { type LogLine, REPO_ROOT, type ServeProcess, startServe, withMessage } f
  * period; whatever a job had not started resumes on the next start.
  */
 
-const JOB_FILES = 16;
+const JOB_FILES = 24;
 const GRACE_MS = 30_000;
 
 const dir = tempDir('stemdex-shutdown-');
