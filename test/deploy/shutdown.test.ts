@@ -82,12 +82,12 @@ const lastLogLines = (server: ServeProcess) =>
 
 /** The image's HEALTHCHECK command, run against a server's port; resolves to its exit code. */
 function containerHealthcheck(url: string): Promise<number> {
-  const port = new URL(url).port;
+  const { port, hostname } = new URL(url);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       ['docker/healthcheck.mjs'],
-      { cwd: REPO_ROOT, env: { STEMDEX_PORT: port } },
+      { cwd: REPO_ROOT, env: { STEMDEX_PORT: port, STEMDEX_HOST: hostname } },
       (error) => resolve(error === null ? 0 : Number((error as { code?: number }).code ?? 1)),
     );
   });
