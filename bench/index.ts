@@ -8,7 +8,7 @@
  * here passes or fails on a number.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadManifest } from '../src/inference/manifest.js';
@@ -73,6 +73,7 @@ const report: BenchReport = {
     status: String(manifest.training.status ?? 'unknown'),
     embeddingDim: manifest.embeddingDim,
   },
+  loadAverage: { start: loadavg()[0] ?? 0, end: 0 },
   tables: [],
 };
 
@@ -91,6 +92,7 @@ for (const section of sections) {
   report.tables.push(...tables);
 }
 
+report.loadAverage.end = loadavg()[0] ?? 0;
 mkdirSync(values.out, { recursive: true });
 const suffix = sections.length === SECTIONS.length ? '' : `.${sections.join('+')}`;
 writeFileSync(join(values.out, `bench${suffix}.md`), markdownReport(report));

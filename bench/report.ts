@@ -16,6 +16,8 @@ export interface Table {
 export interface BenchReport {
   startedAt: string;
   machine: { cpu: string; cores: number; node: string; platform: string };
+  /** 1-minute load average when the run started and ended: above the core count, other work shared the CPU. */
+  loadAverage: { start: number; end: number };
   model: { dir: string; name: string; status: string; embeddingDim: number };
   tables: Table[];
 }
@@ -58,7 +60,11 @@ export function markdownReport(report: BenchReport): string {
     '## Benchmarks',
     '',
     `Measured ${report.startedAt} on ${machine.cpu} × ${machine.cores} cores, Node ${machine.node} ` +
-      `(${machine.platform}); model \`${model.name}\` (${model.status}, dim ${model.embeddingDim}). ` +
+      `(${machine.platform}); model \`${model.name}\` (${model.status}, dim ${model.embeddingDim}); ` +
+      `1-minute load average ${report.loadAverage.start.toFixed(1)} at the start and ${report.loadAverage.end.toFixed(1)} at the end` +
+      (Math.max(report.loadAverage.start, report.loadAverage.end) > machine.cores
+        ? ' (above the core count: other work shared the CPU, so absolute rates are low and noisy; ratios measured back to back are more telling). '
+        : '. ') +
       'Regenerate with `npm run bench` (sections: `--only inference,ingest,search,catalogs,http`).',
     '',
     ...report.tables.map((table) => `${markdownTable(table)}\n`),
