@@ -42,6 +42,7 @@ export interface NativeAddon {
     destStrides: Int32Array,
   ): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  symmetricEigenvalues(matrix: Float64Array, n: number, out: Float64Array): void;
   setNumThreads(threads: number): void;
   numThreads(): number;
   blasInfo(): { config: string; core: string };

@@ -12,6 +12,7 @@ import { NATIVE_BACKEND, registerNativeKernels } from './register.js';
 import { registerMissingWasmKernels } from './wasm-kernels.js';
 
 export { NativeAddonMissingError, nativeAddonAvailable } from './addon.js';
+export { symmetricEigenvalues } from './linalg.js';
 export { NATIVE_BACKEND, registerNativeKernels } from './register.js';
 
 export type TrainingBackendName = 'native' | 'cpu' | 'wasm';

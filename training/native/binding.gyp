@@ -12,7 +12,8 @@
         "src/reduce.cc",
         "src/transpose.cc",
         "src/softmax.cc",
-        "src/parallel.cc"
+        "src/parallel.cc",
+        "src/eigen.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",

@@ -1,7 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon } from '../../../training/backend/addon.js';
-import { initTrainingBackend, NativeAddonMissingError } from '../../../training/backend/index.js';
+import {
+  initTrainingBackend,
+  NativeAddonMissingError,
+  symmetricEigenvalues,
+} from '../../../training/backend/index.js';
 import { expectClose, NATIVE_AVAILABLE, runOn, SKIP_REASON, seededValues } from './helpers.js';
 
 describe('initTrainingBackend', () => {
@@ -139,3 +143,38 @@ describe.skipIf(!NATIVE_AVAILABLE)(
     });
   },
 );
+
+describe.skipIf(!NATIVE_AVAILABLE)(`native eigenvalues${NATIVE_AVAILABLE ? '' : ` (${SKIP_REASON})`}`, () => {
+  it('recovers the eigenvalues of Q diag(d) Q^T', () => {
+    const n = 24;
+    const wanted = Array.from({ length: n }, (_, i) => (i - 5) * 0.75);
+    // Q from Gram-Schmidt on seeded vectors.
+    const raw = seededValues(n * n, 9);
+    const q: number[][] = [];
+    for (let i = 0; i < n; i++) {
+      const v = Array.from(raw.subarray(i * n, (i + 1) * n), Number);
+      for (const u of q) {
+        const dot = v.reduce((sum, x, k) => sum + x * u[k], 0);
+        for (let k = 0; k < n; k++) v[k] -= dot * u[k];
+      }
+      const norm = Math.hypot(...v);
+      q.push(v.map((x) => x / norm));
+    }
+    const matrix = new Float64Array(n * n);
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < n; c++) {
+        let sum = 0;
+        for (let k = 0; k < n; k++) sum += q[k][r] * wanted[k] * q[k][c];
+        matrix[r * n + c] = sum;
+      }
+    }
+    const eigenvalues = symmetricEigenvalues(matrix, n);
+    wanted.forEach((value, i) => {
+      expect(eigenvalues[i]).toBeCloseTo(value, 9);
+    });
+  });
+
+  it('rejects a matrix of the wrong size', () => {
+    expect(() => symmetricEigenvalues(new Float64Array(5), 2)).toThrow(RangeError);
+  });
+});

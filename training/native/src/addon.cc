@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <string>
 
+#include "eigen.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "parallel.h"
@@ -247,6 +248,26 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   });
 }
 
+// symmetricEigenvalues(matrix: Float64Array (n*n, overwritten), n, out: Float64Array (n))
+Napi::Value SymmetricEigenvalues(const Napi::CallbackInfo& info) {
+  return guarded(info, [](const Args& args) {
+    if (args.info.Length() < 3 || !args.info[0].IsTypedArray() || !args.info[2].IsTypedArray() ||
+        args.info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+        args.info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+      throw ArgumentError("matrix and out must be Float64Arrays");
+    }
+    auto matrix = args.info[0].As<Napi::Float64Array>();
+    auto out = args.info[2].As<Napi::Float64Array>();
+    const int64_t n = args.integer(1, "n");
+    if (n > 46340 || static_cast<int64_t>(matrix.ElementLength()) < n * n ||
+        static_cast<int64_t>(out.ElementLength()) < n) {
+      throw ArgumentError("matrix must hold n*n and out n elements");
+    }
+    const int64_t status = stemdex::symmetric_eigenvalues(matrix.Data(), n, out.Data());
+    if (status != 0) throw ArgumentError("LAPACK dsyevd failed with info " + std::to_string(status));
+  });
+}
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return guarded(info, [](const Args& args) {
     const int64_t threads = args.integer(0, "threads", 1);
@@ -276,6 +297,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("copy", Napi::Function::New(env, Copy));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("symmetricEigenvalues", Napi::Function::New(env, SymmetricEigenvalues));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo));
