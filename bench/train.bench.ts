@@ -192,12 +192,14 @@ async function profileStep(backend: TrainingBackendName, size: Size, batchSize: 
   const wall = performance.now() - start;
   model.dispose();
   const byKernel = new Map<string, number>();
-  // `<op>__op` entries time custom-gradient op wrappers around kernels listed separately.
-  for (const kernel of info.kernels.filter((entry) => !entry.name.endsWith('__op'))) {
+  // Only registered kernels: custom-gradient wrappers and named scopes (`fusedMatMul__op`,
+  // `forward`) also appear in the profile, around kernels that are listed separately.
+  const kernels = info.kernels.filter((entry) => tf.getKernel(entry.name, tf.getBackend()) !== undefined);
+  for (const kernel of kernels) {
     const ms = typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
     byKernel.set(kernel.name, (byKernel.get(kernel.name) ?? 0) + ms);
   }
-  const kernelCalls = info.kernels.filter((entry) => !entry.name.endsWith('__op')).length;
+  const kernelCalls = kernels.length;
   const kernelTotal = [...byKernel.values()].reduce((sum, ms) => sum + ms, 0);
   console.log(
     `\nprofile: ${backend} ${sizeName(size)} batch ${batchSize}: step ${wall.toFixed(0)} ms (profiled), kernels ${kernelTotal.toFixed(0)} ms, ${kernelCalls} kernel calls`,
