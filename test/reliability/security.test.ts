@@ -129,7 +129,10 @@ describe('manifest ingestion', () => {
  * Writes a request over a raw socket and keeps streaming body bytes until the server answers;
  * returns the status line and how many body bytes had been sent by then.
  */
-function streamUntilAnswered(head: string, maxBytes: number): Promise<{ status: number; sentBytes: number }> {
+function streamUntilAnswered(
+  head: string,
+  maxBytes: number,
+): Promise<{ status: number; sentBytes: number; head: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let sent = 0;
@@ -141,7 +144,7 @@ function streamUntilAnswered(head: string, maxBytes: number): Promise<{ status: 
       if (status === undefined) return;
       done = true;
       socket.destroy();
-      resolve({ status: Number(status), sentBytes: sent });
+      resolve({ status: Number(status), sentBytes: sent, head: answer.split('\r\n\r\n')[0] ?? '' });
     };
     socket.on('data', (data) => {
       answer += data.toString('latin1');
@@ -193,17 +196,25 @@ describe('oversized bodies', () => {
       'content-type: multipart/form-data; boundary=zz\r\ntransfer-encoding: chunked\r\n\r\n';
     const preamble = '--zz\r\ncontent-disposition: form-data; name="file"; filename="big.wav"\r\n\r\n';
     const chunkedPreamble = `${Buffer.byteLength(preamble).toString(16)}\r\n${preamble}\r\n`;
-    const { status, sentBytes } = await streamUntilAnswered(
+    const { status, sentBytes, head } = await streamUntilAnswered(
       partHead + chunkedPreamble,
       100 * MAX_UPLOAD_BYTES,
     );
     expect(status).toBe(413);
+    // The unread rest of the body is not waited for: the server closes the connection.
+    expect(head).toMatch(/^connection: close$/im);
     expect(sentBytes).toBeLessThan(20 * MAX_UPLOAD_BYTES);
     reportFigures('streamed oversize', {
       status,
       bodyBytesSentBeforeAnswer: sentBytes,
       limit: MAX_UPLOAD_BYTES,
     });
+  });
+
+  it('leave keep-alive alone for errors on requests without a body', async () => {
+    const response = await fetch(`${base}/v1/stems/no-such-stem`);
+    expect(response.status).toBe(404);
+    expect(response.headers.get('connection')).toBe('keep-alive');
   });
 
   it('refuse a JSON manifest over the body limit', async () => {

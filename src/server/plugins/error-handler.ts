@@ -10,7 +10,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
     // A body refused before its end is left unread: close the connection instead of keeping a
     // paused socket (and the client's upload) alive until the keep-alive timeout.
-    if (!request.raw.readableEnded) reply.header('connection', 'close');
+    const hasBody =
+      Number(request.headers['content-length'] ?? 0) > 0 ||
+      request.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !request.raw.readableEnded) reply.header('connection', 'close');
     return reply.status(error.statusCode).send(errorBody(error));
   });
   app.setNotFoundHandler((request, reply) => {
