@@ -16,3 +16,17 @@ export function jepaLoss(predicted: tf.Tensor, target: tf.Tensor): tf.Scalar {
     return tf.mean(tf.sum(tf.square(difference), -1));
   });
 }
+
+/**
+ * VICReg-style variance hinge on clip embeddings: patch embeddings `[B, N, D]` are averaged over
+ * patches and L2-normalised, and every channel whose standard deviation across the batch is below
+ * `target` is penalised linearly. Zero when the batch is spread out, up to `target` when collapsed.
+ */
+export function varianceHinge(embeddings: tf.Tensor, target: number): tf.Scalar {
+  return tf.tidy(() => {
+    const clips = l2Normalise(tf.mean(embeddings, 1));
+    const { variance } = tf.moments(clips, 0);
+    const std = tf.sqrt(tf.add(variance, tf.scalar(1e-8)));
+    return tf.mean(tf.relu(tf.sub(tf.scalar(target), std)));
+  });
+}

@@ -5,7 +5,7 @@ import { type ModelConfig, ModelConfigSchema, type ScheduleConfig } from './conf
 import { emaUpdate } from './ema.js';
 import { encode } from './encoder.js';
 import { InputShapeError } from './errors.js';
-import { jepaLoss } from './loss.js';
+import { jepaLoss, varianceHinge } from './loss.js';
 import { batchEmbeddingStd, clipEmbeddingStd, effectiveRank } from './monitors.js';
 import { encoderParamSpecs, initParams, type NamedArrays, paramSpecs } from './params.js';
 import { predict } from './predictor.js';
@@ -164,10 +164,19 @@ export class StemJepa {
       // Its own scope: only the target embeddings outlive the target forward pass.
       const targetEmbeddings = tf.tidy(() => encode(tfOps(mapLookup(this.target)), this.config, target));
       let contextEmbeddings: tf.Tensor | undefined;
-      const { value, grads } = tf.variableGrads(
+      let predictionLoss: tf.Scalar | undefined;
+      const { varianceWeight, varianceTarget } = this.config.schedule;
+      const { grads } = tf.variableGrads(
         () => {
           contextEmbeddings = tf.keep(encode(onlineOps, this.config, context));
-          return jepaLoss(predict(onlineOps, this.config, contextEmbeddings, ids), targetEmbeddings);
+          predictionLoss = tf.keep(
+            jepaLoss(predict(onlineOps, this.config, contextEmbeddings, ids), targetEmbeddings),
+          );
+          if (varianceWeight === 0 || size < 2) return predictionLoss;
+          return tf.add(
+            predictionLoss,
+            tf.mul(varianceHinge(contextEmbeddings, varianceTarget), varianceWeight),
+          );
         },
         variables.map(([, variable]) => variable),
       );
@@ -179,12 +188,13 @@ export class StemJepa {
       }
       const embeddings = contextEmbeddings!;
       const result = {
-        loss: value.dataSync()[0] * weight,
+        loss: predictionLoss!.dataSync()[0] * weight,
         contextClips: tf.keep(tf.mean(embeddings, 1)),
         targetClips: tf.keep(tf.mean(targetEmbeddings, 1)),
         rankRows: keepRankRows ? tf.keep(tf.reshape(embeddings, [-1, this.config.dim])) : undefined,
       };
       embeddings.dispose();
+      predictionLoss!.dispose();
       return result;
     });
   }
