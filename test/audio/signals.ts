@@ -1,3 +1,4 @@
+import { seededRandom } from '../../src/random.js';
 /** Deterministic test signals and a single-frequency amplitude probe. */
 
 export function sine(frequency: number, sampleRate: number, length: number, amplitude = 0.5): Float32Array {
@@ -21,18 +22,6 @@ export function sweep(
     out[i] = amplitude * Math.sin(2 * Math.PI * (f0 * t + ((f1 - f0) * t * t) / (2 * duration)));
   }
   return out;
-}
-
-/** Mulberry32: a tiny seeded PRNG so "random" inputs are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function noise(length: number, seed: number, amplitude = 0.5): Float32Array {
@@ -102,3 +91,5 @@ export function snrDb(
   }
   return 10 * Math.log10(signal / error);
 }
+
+export { seededRandom };

@@ -1,5 +1,6 @@
 import { encodeWav } from '../../src/audio/wav.js';
 import type { Instrument } from '../../src/instruments.js';
+import { seededRandom } from '../../src/random.js';
 
 /**
  * Multi-stem "songs" synthesised in code: each song has its own key, tempo and rhythm, and its
@@ -14,18 +15,6 @@ export interface Song {
   bpm: number;
   rootMidi: number;
   stems: Partial<Record<Instrument, Float32Array>>;
-}
-
-/** mulberry32: tiny seeded PRNG, enough for test signals. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const midiHz = (note: number) => 440 * 2 ** ((note - 69) / 12);
@@ -95,3 +84,5 @@ export function mixOf(song: Song, exclude: Instrument[] = []): Float32Array {
 export function wavBytes(signal: Float32Array): Buffer {
   return Buffer.from(encodeWav([signal], SAMPLE_RATE, { bitDepth: 16 }));
 }
+
+export { seededRandom };

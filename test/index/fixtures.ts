@@ -9,18 +9,6 @@ export const DIM = 16;
 export const GRID_TIME = 5;
 export const NUM_PATCHES = 10;
 
-/** mulberry32: tiny deterministic PRNG so every test run sees the same data. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function randomUnitVector(random: () => number, dim = DIM): Float32Array {
   const vector = new Float32Array(dim);
   let norm = 0;
@@ -89,3 +77,5 @@ export function cosine(a: Float32Array, b: Float32Array): number {
   }
   return dot / Math.sqrt(na * nb);
 }
+
+export { seededRandom } from '../../src/random.js';

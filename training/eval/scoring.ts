@@ -1,6 +1,6 @@
 import { INSTRUMENTS, type Instrument } from '../../src/instruments.js';
+import { seededRandom } from '../../src/random.js';
 import { randomRank } from './baselines.js';
-import { seededRandom } from './random.js';
 import { type Gallery, type RankedQuery, type RetrievalMetrics, summarizeRanks } from './retrieval.js';
 import type { SplitEvaluation } from './types.js';
 

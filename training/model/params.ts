@@ -1,3 +1,4 @@
+import { seededRandom } from '../../src/random.js';
 import { type ModelConfig, mlpHidden, patchGrid } from './config.js';
 import { MissingWeightError, WeightShapeError } from './errors.js';
 
@@ -98,18 +99,6 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((product, size) => product * size, 1);
 }
 
-/** mulberry32: small, fast and fully determined by its 32-bit seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Standard normal truncated to [-2, 2] standard deviations (resampled), as in ViT/I-JEPA init. */
 function truncatedNormal(random: () => number): number {
   for (;;) {
@@ -145,3 +134,5 @@ export function checkWeights(specs: readonly ParamSpec[], weights: NamedArrays):
     }
   }
 }
+
+export { seededRandom };

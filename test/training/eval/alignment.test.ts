@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type PatchGrid, poolPatches } from '../../../src/inference/pooling.js';
+import { seededRandom } from '../../../src/random.js';
 import { AlignmentAccumulator } from '../../../training/eval/alignment.js';
-import { seededRandom } from '../../../training/eval/random.js';
 
 const layout: PatchGrid = { gridFreq: 5, gridTime: 50, dim: 16 };
 

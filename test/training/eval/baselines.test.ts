@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chunkSamples, DEFAULT_FRONT_END } from '../../../src/audio/frontend-config.js';
 import { LogMelSpectrogram } from '../../../src/audio/log-mel.js';
+import { seededRandom } from '../../../src/random.js';
 import { ChromaOnsetFeatures, randomRank } from '../../../training/eval/baselines.js';
-import { seededRandom } from '../../../training/eval/random.js';
 import { summarizeRanks } from '../../../training/eval/retrieval.js';
 
 const SAMPLE_RATE = DEFAULT_FRONT_END.sampleRate;

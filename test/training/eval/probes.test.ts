@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../src/random.js';
 import { evaluateProbe, majorityClass, TempoBins } from '../../../training/eval/probes.js';
-import { seededRandom } from '../../../training/eval/random.js';
 
 /** Gaussian clusters: class c has mean 2·e_c in the first `classes` dimensions, unit noise elsewhere. */
 function clusters(count: number, classes: number, dim: number, seed: number, skew = 0) {
