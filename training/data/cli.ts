@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import { formatDuration } from '../run/progress.js';
 import {
   defaultCorpusDir,
   isSongCurrent,
@@ -40,14 +41,6 @@ interface CliOptions {
   out: string;
   minSeconds: number;
   maxSeconds: number;
-}
-
-function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const minutes = Math.floor(seconds / 60);
-  return minutes >= 60
-    ? `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`
-    : `${minutes}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
 }
 
 /** index.json is refreshed every this many songs, so an interrupted run still leaves a recent one. */
