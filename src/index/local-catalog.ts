@@ -1,17 +1,10 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Instrument, isInstrument } from '../instruments.js';
+import type { Instrument } from '../instruments.js';
 import { type AnnBuildParams, AnnIndex, DEFAULT_BUILD_PARAMS, DEFAULT_EF_SEARCH } from './ann-index.js';
 import { decodeCursor, encodeCursor, filterFingerprint } from './cursor.js';
 import { type Db, openDatabase, readMeta, writeMeta } from './database.js';
-import {
-  CatalogClosedError,
-  DimensionMismatchError,
-  InvalidArgumentError,
-  InvalidChunksError,
-  ModelMismatchError,
-  StemNotFoundError,
-} from './errors.js';
+import { CatalogClosedError, InvalidArgumentError, ModelMismatchError, StemNotFoundError } from './errors.js';
 import { SqliteJobStore } from './job-store.js';
 import { readSnapshot, writeSnapshot } from './snapshot.js';
 import { type StemFacts, StemTable } from './stem-table.js';
@@ -29,6 +22,7 @@ import type {
   StemRecord,
   UpsertStemInput,
 } from './types.js';
+import { validatePageLimit, validateQuery, validateStem } from './validation.js';
 
 /** The subset of a pino logger the catalog writes to. */
 export interface CatalogLogger {
@@ -49,8 +43,6 @@ export interface LocalCatalogOptions {
   ann?: Partial<AnnBuildParams> & { efSearch?: number };
 }
 
-const MAX_K = 1000;
-const MAX_PAGE = 1000;
 /** Chunks fetched per wanted stem in the first ANN pass; widened when stems have many matching chunks. */
 const OVERFETCH = 4;
 
@@ -124,7 +116,7 @@ class LocalCatalog implements CatalogStore {
 
   async upsertStem(input: UpsertStemInput): Promise<StemRecord> {
     this.assertOpen();
-    this.validateStem(input);
+    validateStem(input, this.dim);
     const previous = this.previousFacts(input);
     const outcome = this.stems.upsert(input, new Date().toISOString());
     // The store has committed: from here the ANN cache only mirrors it.
@@ -150,9 +142,7 @@ class LocalCatalog implements CatalogStore {
 
   async listStems(options: ListStemsOptions): Promise<StemPage> {
     this.assertOpen();
-    if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_PAGE) {
-      throw new InvalidArgumentError(`limit must be an integer in 1..${MAX_PAGE}`);
-    }
+    validatePageLimit(options.limit);
     const filters = { catalog: options.catalog, instrument: options.instrument };
     const fingerprint = filterFingerprint(filters);
     const after = options.cursor ? decodeCursor(options.cursor, fingerprint) : 0;
@@ -183,15 +173,7 @@ class LocalCatalog implements CatalogStore {
 
   async search(vector: Float32Array, options: SearchOptions): Promise<SearchHit[]> {
     this.assertOpen();
-    if (vector.length !== this.dim) throw new DimensionMismatchError('query vector', this.dim, vector.length);
-    if (!isUsableVector(vector)) {
-      throw new InvalidArgumentError('query vector must be finite and non-zero');
-    }
-    if (!Number.isInteger(options.k) || options.k < 1 || options.k > MAX_K) {
-      throw new InvalidArgumentError(`k must be an integer in 1..${MAX_K}`);
-    }
-    if (!isInstrument(options.instrument))
-      throw new InvalidArgumentError(`unknown instrument ${options.instrument}`);
+    validateQuery(vector, options, this.dim);
     const index = this.indexes.get(options.instrument);
     if (!index || index.size === 0) return [];
 
@@ -461,46 +443,6 @@ class LocalCatalog implements CatalogStore {
     return pk === null ? null : (this.facts.get(pk) ?? null);
   }
 
-  private validateStem(input: UpsertStemInput): void {
-    // Instruments name snapshot files: only the known vocabulary may reach the file system.
-    if (!isInstrument(input.instrument))
-      throw new InvalidArgumentError(`unknown instrument ${input.instrument}`);
-    if (typeof input.catalog !== 'string' || input.catalog.length === 0) {
-      throw new InvalidArgumentError('catalog must be a non-empty string');
-    }
-    if (!Number.isFinite(input.durationSeconds) || input.durationSeconds < 0) {
-      throw new InvalidArgumentError(`durationSeconds must be a finite non-negative number`);
-    }
-    const seen = new Set<number>();
-    for (const chunk of input.chunks) {
-      if (!Number.isFinite(chunk.offsetSeconds) || chunk.offsetSeconds < 0) {
-        throw new InvalidChunksError(`chunk ${chunk.index} offsetSeconds must be finite and non-negative`);
-      }
-      if (chunk.vector.length !== this.dim) {
-        throw new DimensionMismatchError(`chunk ${chunk.index} vector`, this.dim, chunk.vector.length);
-      }
-      for (const [name, values] of [
-        ['timeline', chunk.timeline],
-        ['patches', chunk.patches],
-      ] as const) {
-        if (values.length === 0 || values.length % this.dim !== 0) {
-          throw new DimensionMismatchError(`chunk ${chunk.index} ${name}`, this.dim, values.length);
-        }
-      }
-      if (!Number.isInteger(chunk.index) || chunk.index < 0 || seen.has(chunk.index)) {
-        throw new InvalidChunksError(
-          `chunk indexes must be distinct non-negative integers (got ${chunk.index})`,
-        );
-      }
-      seen.add(chunk.index);
-      if (!chunk.silent && !isUsableVector(chunk.vector)) {
-        throw new InvalidChunksError(
-          `chunk ${chunk.index} is not silent but its vector is zero or not finite`,
-        );
-      }
-    }
-  }
-
   private assertOpen(): void {
     if (this.closed) throw new CatalogClosedError();
   }
@@ -533,15 +475,6 @@ function metadataPredicate(filter: MetadataFilter | undefined): (facts: StemFact
     (key === undefined || facts.key === key) &&
     (filter.bpmMin === undefined || (facts.bpm !== null && facts.bpm >= filter.bpmMin)) &&
     (filter.bpmMax === undefined || (facts.bpm !== null && facts.bpm <= filter.bpmMax));
-}
-
-function isUsableVector(vector: Float32Array): boolean {
-  let sumSquares = 0;
-  for (const value of vector) {
-    if (!Number.isFinite(value)) return false;
-    sumSquares += value * value;
-  }
-  return sumSquares > 0;
 }
 
 function fileSize(path: string): number {

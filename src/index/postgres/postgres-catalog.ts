@@ -17,6 +17,7 @@ import type {
   StemRecord,
   UpsertStemInput,
 } from '../types.js';
+import { validatePageLimit, validateQuery, validateStem } from '../validation.js';
 import { PostgresJobStore } from './job-store.js';
 import { assertSchemaName, migrate } from './schema.js';
 import {
@@ -29,7 +30,6 @@ import {
   vectorLiteral,
 } from './stem-rows.js';
 import { inTransaction, quoteIdentifier } from './transaction.js';
-import { validatePageLimit, validateQuery, validateStem } from './validation.js';
 
 export interface PostgresCatalogOptions {
   /** `postgres://user:password@host:port/database` (any libpq-style URL node-postgres accepts). */

@@ -1,10 +1,10 @@
-import { isInstrument } from '../../instruments.js';
-import { DimensionMismatchError, InvalidArgumentError, InvalidChunksError } from '../errors.js';
-import type { SearchOptions, UpsertStemInput } from '../types.js';
+import { isInstrument } from '../instruments.js';
+import { DimensionMismatchError, InvalidArgumentError, InvalidChunksError } from './errors.js';
+import type { SearchOptions, UpsertStemInput } from './types.js';
 
 /**
- * Boundary checks for the PostgreSQL catalog, with the same rules, codes and order as the local
- * backend, so both refuse the same inputs the same way (the shared contract suite checks it).
+ * Boundary checks shared by every catalog backend, so all of them refuse the same inputs with the
+ * same codes (the shared contract suite checks it).
  */
 
 export const MAX_K = 1000;
