@@ -12,18 +12,6 @@ export function byScale<T>(ci: T, full: T): T {
   return FULL_SCALE ? full : ci;
 }
 
-/** mulberry32: seeded, so a failing case can be replayed from its printed index. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** One line per test with the figures the issue asks for (cases tried, faults injected, items lost). */
 export function reportFigures(name: string, figures: Record<string, number | string>): void {
   console.log(`[reliability] ${name}: ${JSON.stringify(figures)}`);
@@ -36,3 +24,5 @@ export function reportFigures(name: string, figures: Record<string, number | str
     writeFileSync(join(dir, file), `${JSON.stringify(record, null, 2)}\n`);
   }
 }
+
+export { seededRandom } from '../../src/random.js';
