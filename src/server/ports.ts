@@ -1,27 +1,12 @@
+import type { EmbeddedChunk, StemEmbedding } from '../inference/embedder.js';
 import type { Instrument } from '../instruments.js';
+
+export type { EmbeddedChunk, StemEmbedding };
 
 /**
  * What the HTTP layer needs from the inference layer, stated structurally so the routes depend on
  * a capability rather than on how sessions, batchers and audio workers are wired together.
  */
-
-export interface EmbeddedChunk {
-  index: number;
-  offsetSeconds: number;
-  padded: boolean;
-  silent: boolean;
-  /** L2-normalised pooled embedding, length `dim`. */
-  vector: Float32Array;
-  /** gridTime × dim, time-major. */
-  timeline: Float32Array;
-  /** numPatches × dim encoder (or predictor) patch embeddings. */
-  patches: Float32Array;
-}
-
-export interface StemEmbedding {
-  durationSeconds: number;
-  chunks: EmbeddedChunk[];
-}
 
 /** The time geometry of one model chunk's timeline, needed to turn alignment steps into seconds. */
 export interface TimelineGeometry {
