@@ -16,7 +16,8 @@ import pg from 'pg';
 import type { CatalogStore, ChunkInput } from '../../src/index/index.js';
 import { openPostgresCatalog } from '../../src/index/postgres/index.js';
 import { startPgliteServer } from '../helpers/pglite-server.js';
-import { cosine, randomArray, randomUnitVector, seededRandom } from './fixtures.js';
+import { measureSearch } from './bench/measure-search.js';
+import { randomArray, randomUnitVector, seededRandom } from './fixtures.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -142,33 +143,12 @@ async function searchAtScale(): Promise<void> {
     await catalog.compact(); // ANALYZE, so the planner sees the real table sizes
 
     const queries = Array.from({ length: Number(args.queries) }, () => chunks(random, 1, false)[0].vector);
-    const latencies: number[] = [];
-    const filteredLatencies: number[] = [];
-    let recallHits = 0;
-    for (const [q, query] of queries.entries()) {
-      let start = performance.now();
-      const hits = await catalog.search(query, { k: 10, instrument: 'bass' });
-      latencies.push(performance.now() - start);
-      start = performance.now();
-      await catalog.search(query, { k: 10, instrument: 'bass', catalog: 'small' });
-      filteredLatencies.push(performance.now() - start);
-      if (q < 50) {
-        const bestByStem = new Map<string, number>();
-        vectors.forEach((vector, i) => {
-          const score = cosine(query, vector);
-          if (score > (bestByStem.get(owners[i]) ?? -2)) bestByStem.set(owners[i], score);
-        });
-        const exact = new Set(
-          [...bestByStem.entries()]
-            .sort((a, b) => b[1] - a[1])
-            .slice(0, 10)
-            .map(([id]) => id),
-        );
-        recallHits += hits.filter((hit) => exact.has(hit.stem.id)).length;
-      }
-    }
-    latencies.sort((a, b) => a - b);
-    filteredLatencies.sort((a, b) => a - b);
+    const { latencies, filteredLatencies, stemRecallAt10 } = await measureSearch(
+      catalog,
+      queries,
+      vectors,
+      owners,
+    );
     console.log(
       JSON.stringify({
         bench: 'search',
@@ -181,7 +161,7 @@ async function searchAtScale(): Promise<void> {
         p99Ms: +percentile(latencies, 0.99).toFixed(2),
         catalogFilteredP50Ms: +percentile(filteredLatencies, 0.5).toFixed(2),
         catalogFilteredP99Ms: +percentile(filteredLatencies, 0.99).toFixed(2),
-        stemRecallAt10: +(recallHits / (Math.min(50, queries.length) * 10)).toFixed(4),
+        stemRecallAt10,
         plan: await searchPlan(schema, queries[0]),
       }),
     );

@@ -12,7 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { type CatalogStore, type ChunkInput, openLocalCatalog } from '../../../src/index/index.js';
 import { INSTRUMENTS } from '../../../src/instruments.js';
-import { cosine, randomArray, randomUnitVector, seededRandom, temporaryDir } from '../fixtures.js';
+import { randomArray, randomUnitVector, seededRandom, temporaryDir } from '../fixtures.js';
+import { measureSearch } from './measure-search.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -136,34 +137,12 @@ async function searchAtScale(): Promise<void> {
 
   // Queries like the data: a fresh chunk of a fresh stem (in-distribution, not a stored vector).
   const queries = Array.from({ length: Number(args.queries) }, () => chunks(random, 1, false)[0].vector);
-  const latencies: number[] = [];
-  const filteredLatencies: number[] = [];
-  let recallHits = 0;
-  for (const [q, query] of queries.entries()) {
-    let start = performance.now();
-    const hits = await catalog.search(query, { k: 10, instrument: 'bass' });
-    latencies.push(performance.now() - start);
-    start = performance.now();
-    await catalog.search(query, { k: 10, instrument: 'bass', catalog: 'small' });
-    filteredLatencies.push(performance.now() - start);
-    if (q < 50) {
-      // Exact per-stem top 10 by best chunk, for recall.
-      const bestByStem = new Map<string, number>();
-      vectors.forEach((vector, i) => {
-        const score = cosine(query, vector);
-        if (score > (bestByStem.get(owners[i]) ?? -2)) bestByStem.set(owners[i], score);
-      });
-      const exact = new Set(
-        [...bestByStem.entries()]
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 10)
-          .map(([id]) => id),
-      );
-      recallHits += hits.filter((hit) => exact.has(hit.stem.id)).length;
-    }
-  }
-  latencies.sort((a, b) => a - b);
-  filteredLatencies.sort((a, b) => a - b);
+  const { latencies, filteredLatencies, stemRecallAt10 } = await measureSearch(
+    catalog,
+    queries,
+    vectors,
+    owners,
+  );
 
   await catalog.close(); // writes the snapshot
   const fromSnapshot = await timeOpen(dir.path);
@@ -188,7 +167,7 @@ async function searchAtScale(): Promise<void> {
       p99Ms: +percentile(latencies, 0.99).toFixed(3),
       catalogFilteredP50Ms: +percentile(filteredLatencies, 0.5).toFixed(3),
       catalogFilteredP99Ms: +percentile(filteredLatencies, 0.99).toFixed(3),
-      stemRecallAt10: +(recallHits / (Math.min(50, queries.length) * 10)).toFixed(4),
+      stemRecallAt10,
       openFromSnapshotMs: fromSnapshot.ms,
       openWithRebuildMs: rebuilt.ms,
     }),
