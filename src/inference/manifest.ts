@@ -49,6 +49,32 @@ export function numPatches(manifest: ModelManifest): number {
   return manifest.patch.gridFreq * manifest.patch.gridTime;
 }
 
+/**
+ * Tensor sizes of one chunk, derived from the manifest: shared by everything that feeds or reads
+ * the graphs, so every wrapper checks buffers against the same numbers.
+ */
+export abstract class ChunkGeometry {
+  abstract readonly manifest: ModelManifest;
+
+  get numPatches(): number {
+    return numPatches(this.manifest);
+  }
+
+  get embeddingDim(): number {
+    return this.manifest.embeddingDim;
+  }
+
+  /** Values in one chunk's log-mel input: nMels × chunkFrames. */
+  get logMelSize(): number {
+    return this.manifest.frontEnd.nMels * this.manifest.frontEnd.chunkFrames;
+  }
+
+  /** Values in one chunk's patch embeddings: numPatches × embeddingDim. */
+  get patchEmbeddingSize(): number {
+    return this.numPatches * this.embeddingDim;
+  }
+}
+
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }

@@ -14,7 +14,7 @@ import {
   PREDICTOR_OUTPUT,
 } from './graph-io.js';
 import { type InferenceLogger, SILENT_LOGGER } from './logger.js';
-import { loadManifest, type ModelManifest, numPatches } from './manifest.js';
+import { ChunkGeometry, loadManifest, type ModelManifest } from './manifest.js';
 
 /**
  * The two exported graphs in onnxruntime, on the current thread. `ModelSessions` (sessions.ts) is
@@ -90,16 +90,18 @@ function providerUnavailableReason(provider: ExecutionProviderName, supported: S
   return null;
 }
 
-export class OrtGraphs {
+export class OrtGraphs extends ChunkGeometry {
   private closed = false;
   private warmUpDurationMs = 0;
 
   private constructor(
-    readonly manifest: ModelManifest,
+    override readonly manifest: ModelManifest,
     readonly activeProvider: ExecutionProviderName,
     readonly providerAttempts: readonly ProviderAttempt[],
     private readonly graphs: GraphPair,
-  ) {}
+  ) {
+    super();
+  }
 
   static async load(options: OrtGraphsOptions): Promise<OrtGraphs> {
     const logger = options.logger ?? SILENT_LOGGER;
@@ -148,24 +150,6 @@ export class OrtGraphs {
   /** How long the warm-up run of both graphs took. */
   get warmUpMs(): number {
     return this.warmUpDurationMs;
-  }
-
-  get numPatches(): number {
-    return numPatches(this.manifest);
-  }
-
-  get embeddingDim(): number {
-    return this.manifest.embeddingDim;
-  }
-
-  /** Values in one chunk's log-mel input: nMels × chunkFrames. */
-  get logMelSize(): number {
-    return this.manifest.frontEnd.nMels * this.manifest.frontEnd.chunkFrames;
-  }
-
-  /** Values in one chunk's patch embeddings: numPatches × embeddingDim. */
-  get patchEmbeddingSize(): number {
-    return this.numPatches * this.embeddingDim;
   }
 
   /** `batch` log-mel chunks (mel-major, concatenated) → their patch embeddings, concatenated. */

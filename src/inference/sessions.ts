@@ -1,6 +1,6 @@
 import type { ExecutionProviderName } from '../config.js';
 import { type InferenceLogger, SILENT_LOGGER } from './logger.js';
-import { type ModelManifest, numPatches } from './manifest.js';
+import { ChunkGeometry, type ModelManifest } from './manifest.js';
 import { ModelThread } from './model-thread.js';
 import { OrtGraphs, type ProviderAttempt } from './ort-graphs.js';
 
@@ -37,11 +37,13 @@ interface GraphRunner {
   close(): Promise<void>;
 }
 
-export class ModelSessions {
+export class ModelSessions extends ChunkGeometry {
   private constructor(
     private readonly runner: GraphRunner,
     readonly thread: 'worker' | 'main',
-  ) {}
+  ) {
+    super();
+  }
 
   static async load(options: ModelSessionsOptions): Promise<ModelSessions> {
     const { logger = SILENT_LOGGER, thread = 'worker', ...graphOptions } = options;
@@ -58,7 +60,7 @@ export class ModelSessions {
     return new ModelSessions(runner, thread);
   }
 
-  get manifest(): ModelManifest {
+  override get manifest(): ModelManifest {
     return this.runner.manifest;
   }
 
@@ -72,24 +74,6 @@ export class ModelSessions {
 
   get warmUpMs(): number {
     return this.runner.warmUpMs;
-  }
-
-  get numPatches(): number {
-    return numPatches(this.manifest);
-  }
-
-  get embeddingDim(): number {
-    return this.manifest.embeddingDim;
-  }
-
-  /** Values in one chunk's log-mel input: nMels × chunkFrames. */
-  get logMelSize(): number {
-    return this.manifest.frontEnd.nMels * this.manifest.frontEnd.chunkFrames;
-  }
-
-  /** Values in one chunk's patch embeddings: numPatches × embeddingDim. */
-  get patchEmbeddingSize(): number {
-    return this.numPatches * this.embeddingDim;
   }
 
   /** `batch` log-mel chunks (mel-major, concatenated) → their patch embeddings, concatenated. */
