@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bestAlignment } from '../../src/inference/alignment.js';
 import { normaliseInPlace } from '../../src/inference/pooling.js';
+import { seededRandom } from '../../src/random.js';
 
+/** Centred deterministic values in [-0.5, 0.5). */
 function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const random = seededRandom(seed);
+  return () => random() - 0.5;
 }
 
 function randomTimeline(gridTime: number, dim: number, seed: number): Float32Array {

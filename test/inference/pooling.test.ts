@@ -1,16 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseInPlace, poolPatches } from '../../src/inference/pooling.js';
+import { seededRandom } from '../../src/random.js';
 
-/** Deterministic pseudo-random values (mulberry32). */
+/** Centred deterministic values in [-0.5, 0.5). */
 function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const random = seededRandom(seed);
+  return () => random() - 0.5;
 }
 
 function norm(values: Float32Array, offset = 0, dim = values.length): number {

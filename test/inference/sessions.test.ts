@@ -5,17 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InferenceError, ModelLoadError } from '../../src/inference/errors.js';
 import { ModelSessions } from '../../src/inference/sessions.js';
 import { INSTRUMENTS, instrumentId } from '../../src/instruments.js';
+import { seededRandom } from '../../src/random.js';
 import { testModelDir } from '../helpers/model.js';
 
+/** Centred deterministic values in [-0.5, 0.5). */
 function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const random = seededRandom(seed);
+  return () => random() - 0.5;
 }
 
 function maxAbsDifference(a: Float32Array, b: Float32Array): number {
