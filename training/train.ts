@@ -11,11 +11,12 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { DEFAULT_FRONT_END, type FrontEndConfig } from '../src/audio/frontend-config.js';
+import { chunkSamples, DEFAULT_FRONT_END, type FrontEndConfig } from '../src/audio/frontend-config.js';
 import { initTrainingBackend, type TrainingBackendName } from './backend/index.js';
 import { defaultCorpusDir, listSongs } from './data/corpus.js';
+import { PrefetchingSampler } from './data/prefetch.js';
 import { hashSeed } from './data/random.js';
-import { ExampleSampler, type TrainingBatch } from './data/sampler.js';
+import { ExampleSampler, overlappingTargets, type TrainingBatch } from './data/sampler.js';
 import { exportModel } from './export/export.js';
 import { CHECKPOINT_FILE } from './model/checkpoint.js';
 import { presetConfig } from './model/config.js';
@@ -81,15 +82,22 @@ function ensureCorpus(config: TrainConfig): void {
   if (result.status !== 0) throw new Error(`corpus generation failed (exit ${result.status})`);
 }
 
-function trainSampler(config: TrainConfig, frontEnd: FrontEndConfig, step: number): ExampleSampler {
+function trainSampler(config: TrainConfig, frontEnd: FrontEndConfig, step: number): PrefetchingSampler {
   // Re-seeded from the step, so a resumed run does not replay the examples it already saw, and
-  // re-created periodically so songs the generator finished meanwhile join the pool.
-  return new ExampleSampler({
+  // re-created periodically so songs the generator finished meanwhile join the pool. Features are
+  // computed on a worker thread while the model trains on the previous batch.
+  return new PrefetchingSampler({
     corpusDir: options.corpus,
     split: 'train',
     seed: hashSeed(config.seed, step),
     config: frontEnd,
+    batchSize: config.batchSize,
   });
+}
+
+/** Half a chunk: crops of one stem closer than this share most of their audio. */
+function overlapWindow(frontEnd: FrontEndConfig): number {
+  return Math.round(chunkSamples(frontEnd) / 2);
 }
 
 function measureFrontEnd(config: TrainConfig, runDir: string): FrontEndConfig {
@@ -184,7 +192,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', requestStop).once('SIGTERM', requestStop);
 
   while (model.step < totalSteps && Date.now() < deadline && !stopRequested) {
-    const loss = model.trainStep(sampler.nextBatch(config.batchSize));
+    const batch = await sampler.nextBatch();
+    const loss = model.trainStep({
+      ...batch,
+      excludedNegatives: overlappingTargets(batch, overlapWindow(frontEnd)),
+    });
     meter.record(config.batchSize);
     const stats = model.lastStats!;
     if (!Number.isFinite(loss))
@@ -193,7 +205,7 @@ async function main(): Promise<void> {
       const rate = meter.examplesPerSecond();
       const eta = ((totalSteps - model.step) * config.batchSize) / rate;
       log(
-        `step ${model.step}/${totalSteps} loss ${loss.toFixed(4)} lr ${stats.learningRate.toExponential(2)} ` +
+        `step ${model.step}/${totalSteps} loss ${loss.toFixed(4)} nce ${stats.contrastiveLoss.toFixed(3)} lr ${stats.learningRate.toExponential(2)} ` +
           `ema ${stats.emaMomentum.toFixed(4)} std ${stats.contextStd.toFixed(3)}/${stats.targetStd.toFixed(3)} ` +
           `rank ${stats.contextEffectiveRank.toFixed(1)} | ${Number.isFinite(rate) ? rate.toFixed(1) : '?'} ex/s | ETA ${formatDuration(eta)}`,
       );
@@ -202,12 +214,14 @@ async function main(): Promise<void> {
     if (model.step % config.validateEvery === 0) {
       const result = validate(model, validation);
       log(
-        `validation step ${model.step}: loss ${result.loss.toFixed(4)} std ${result.contextStd.toFixed(3)}/` +
+        `validation step ${model.step}: loss ${result.loss.toFixed(4)} R@1 ${(100 * result.recallAt1).toFixed(1)} % ` +
+          `(chance ${(100 * result.chanceRecallAt1).toFixed(1)} %) std ${result.contextStd.toFixed(3)}/` +
           `${result.targetStd.toFixed(3)} rank ${result.contextEffectiveRank.toFixed(1)}`,
       );
       if (result.contextStd < 1e-3)
         log('WARNING: embedding std near zero across the batch: representation collapse');
       appendFileSync(metricsLog, `${JSON.stringify({ kind: 'validation', step: model.step, ...result })}\n`);
+      await sampler.close();
       sampler = trainSampler(config, frontEnd, model.step);
       meter.reset();
     }
@@ -217,6 +231,7 @@ async function main(): Promise<void> {
       log(`checkpoint at step ${model.step}`);
     }
   }
+  await sampler.close();
   model.saveCheckpoint(checkpointDir);
   log(`checkpoint at step ${model.step}`);
   if (model.step < totalSteps) {

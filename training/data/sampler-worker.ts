@@ -7,6 +7,11 @@ const { batchSize, ...options } = workerData as PrefetchWorkerData;
 const sampler = new ExampleSampler(options);
 parentPort!.on('message', () => {
   const batch = sampler.nextBatch(batchSize);
-  const buffers = [batch.context.buffer, batch.target.buffer, batch.instrumentIds.buffer] as ArrayBuffer[];
+  const buffers = [
+    batch.context.buffer,
+    batch.target.buffer,
+    batch.instrumentIds.buffer,
+    batch.startSamples.buffer,
+  ] as ArrayBuffer[];
   parentPort!.postMessage(batch, buffers);
 });

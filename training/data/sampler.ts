@@ -51,6 +51,10 @@ export interface TrainingBatch {
   target: Float32Array;
   instrumentIds: Int32Array;
   songIds: string[];
+  /** Crop start of each example in its song, in samples. */
+  startSamples: Int32Array;
+  /** Which stem of its song each target is. */
+  targetStems: string[];
   batchSize: number;
 }
 
@@ -196,6 +200,8 @@ export class ExampleSampler {
       target: new Float32Array(batchSize * perExample),
       instrumentIds: new Int32Array(batchSize),
       songIds: [],
+      startSamples: new Int32Array(batchSize),
+      targetStems: [],
       batchSize,
     };
     for (let b = 0; b < batchSize; b++) {
@@ -204,7 +210,27 @@ export class ExampleSampler {
       this.spectrogram.computeInto(example.target, batch.target, b * perExample);
       batch.instrumentIds[b] = example.instrumentId;
       batch.songIds.push(example.songId);
+      batch.startSamples[b] = example.startSample;
+      batch.targetStems.push(example.targetStem);
     }
     return batch;
   }
+}
+
+/**
+ * `[B, B]` mask of example pairs whose targets are the same stem of the same song, less than
+ * `windowSamples` apart: near-copies of each other, so neither is a fair negative for the other
+ * in a contrastive loss (the diagonal, each example with itself, is never excluded).
+ */
+export function overlappingTargets(batch: TrainingBatch, windowSamples: number): Uint8Array {
+  const { batchSize: n } = batch;
+  const mask = new Uint8Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const sameStem = batch.songIds[i] === batch.songIds[j] && batch.targetStems[i] === batch.targetStems[j];
+      const close = Math.abs(batch.startSamples[i]! - batch.startSamples[j]!) < windowSamples;
+      if (i !== j && sameStem && close) mask[i * n + j] = 1;
+    }
+  }
+  return mask;
 }

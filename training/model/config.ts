@@ -52,6 +52,15 @@ export const ModelConfigSchema = z
        */
       varianceWeight: z.number().nonnegative().default(0),
       varianceTarget: z.number().nonnegative().default(0),
+      /**
+       * Weight of an InfoNCE term between the pooled prediction and the pooled targets of the batch
+       * (see `contrastiveLoss`), added to the JEPA loss. The JEPA loss alone, at the few tens of
+       * thousands of examples a 2-core CPU trains on per hour, left retrieval at chance after
+       * 32,000 examples (R@1 2.2 % vs random 3.0 %); the contrastive term trains exactly what
+       * retrieval compares, with the other songs and other moments of the batch as negatives.
+       */
+      contrastiveWeight: z.number().nonnegative().default(0),
+      contrastiveTemperature: z.number().positive().default(0.1),
     }),
   })
   .superRefine((config, ctx) => {
@@ -125,6 +134,8 @@ const DEFAULT_SCHEDULE: ScheduleConfig = {
   emaMomentumEnd: 1,
   varianceWeight: 0,
   varianceTarget: 0,
+  contrastiveWeight: 0,
+  contrastiveTemperature: 0.1,
 };
 
 const SHARED = {

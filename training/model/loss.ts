@@ -30,3 +30,32 @@ export function varianceHinge(embeddings: tf.Tensor, target: number): tf.Scalar 
     return tf.mean(tf.relu(tf.sub(tf.scalar(target), std)));
   });
 }
+
+/**
+ * What retrieval compares: each patch L2-normalised, averaged over patches, normalised again
+ * (the same pooling as `src/inference/pooling.ts`). `[B, N, D]` → `[B, D]`.
+ */
+export function clipEmbeddings(patches: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => l2Normalise(tf.mean(l2Normalise(patches), 1)) as tf.Tensor2D);
+}
+
+/**
+ * InfoNCE between pooled predictions `[b, D]` and the pooled targets of the whole batch `[B, D]`:
+ * prediction i should be closer (cosine / temperature) to target `positives[i]` than to every
+ * other target. `excluded[i, j] = 1` removes target j from prediction i's candidates — crops of
+ * the same stem that overlap in time are not negatives, they are near-copies of the positive.
+ */
+export function contrastiveLoss(
+  predicted: tf.Tensor2D,
+  targets: tf.Tensor2D,
+  positives: tf.Tensor1D,
+  excluded: tf.Tensor2D | undefined,
+  temperature: number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    let logits = tf.div(tf.matMul(predicted, targets, false, true), tf.scalar(temperature));
+    if (excluded) logits = tf.sub(logits, tf.mul(excluded, tf.scalar(1e4)));
+    const labels = tf.oneHot(positives, targets.shape[0]);
+    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+  });
+}

@@ -5,7 +5,7 @@ import { type ModelConfig, ModelConfigSchema, type ScheduleConfig } from './conf
 import { emaUpdate } from './ema.js';
 import { encode } from './encoder.js';
 import { InputShapeError } from './errors.js';
-import { jepaLoss, varianceHinge } from './loss.js';
+import { clipEmbeddings, contrastiveLoss, jepaLoss, varianceHinge } from './loss.js';
 import { batchEmbeddingStd, clipEmbeddingStd, effectiveRank } from './monitors.js';
 import { encoderParamSpecs, initParams, type NamedArrays, paramSpecs } from './params.js';
 import { predict } from './predictor.js';
@@ -19,13 +19,21 @@ export interface TrainBatch {
   /** Instrument id (see `src/instruments.ts`) of each target stem. */
   instrumentIds: Int32Array;
   batchSize: number;
+  /**
+   * `[B, B]` row-major, 1 where target j must not serve as a negative for prediction i in the
+   * contrastive term (it is a near-copy of i's own target). Absent: every other target is one.
+   */
+  excludedNegatives?: Uint8Array;
 }
 
 /** What the last `trainStep` measured, for logging. */
 export interface TrainStepStats {
   /** 0-based index of the step these numbers belong to. */
   step: number;
+  /** JEPA loss (L2-normalised MSE per patch) before the update. */
   loss: number;
+  /** The contrastive term (unweighted; 0 when its weight is 0). */
+  contrastiveLoss: number;
   learningRate: number;
   emaMomentum: number;
   /** `batchEmbeddingStd` of the context and target encoders' outputs: near 0 means collapse. */
@@ -104,23 +112,51 @@ export class StemJepa {
     const measureRank = this.shouldMeasureRank(step);
     const gradients = new Map<string, tf.Tensor>();
     const contextClips: tf.Tensor[] = [];
-    const targetClips: tf.Tensor[] = [];
     const rankRows: tf.Tensor[] = [];
+    const passes = this.passes(batch.batchSize);
+    // The target encoder gets no gradients, so the whole batch's targets are embedded first: the
+    // contrastive term of every micro-batch then sees all of the batch's targets as candidates.
+    const targetPatches = passes.map(({ start, size }) =>
+      tf.tidy(() =>
+        encode(tfOps(mapLookup(this.target)), this.config, this.sliceTensors(batch, start, size).target),
+      ),
+    );
+    const shared = tf.tidy(() => ({
+      targetClips: clipEmbeddings(tf.concat(targetPatches, 0)),
+      excluded: batch.excludedNegatives
+        ? tf.tensor2d(Float32Array.from(batch.excludedNegatives), [batch.batchSize, batch.batchSize])
+        : undefined,
+    }));
     let loss = 0;
+    let contrastive = 0;
     try {
-      const passSize = Math.max(1, Math.floor(this.microBatchSize));
-      for (let start = 0; start < batch.batchSize; start += passSize) {
-        const size = Math.min(passSize, batch.batchSize - start);
-        const part = this.accumulate(batch, start, size, gradients, measureRank);
+      passes.forEach(({ start, size }, index) => {
+        const part = this.accumulate(
+          batch,
+          start,
+          size,
+          targetPatches[index]!,
+          shared,
+          gradients,
+          measureRank,
+        );
         loss += part.loss;
+        contrastive += part.contrastive;
         contextClips.push(part.contextClips);
-        targetClips.push(part.targetClips);
         if (part.rankRows) rankRows.push(part.rankRows);
-      }
+      });
       this.optimizer.apply(this.online, gradients, { step, rate });
       emaUpdate(this.target, this.online, momentum);
       const [contextStd, targetStd] = tf
-        .tidy(() => [contextClips, targetClips].map((clips) => clipEmbeddingStd(tf.concat(clips, 0))))
+        .tidy(() => [
+          clipEmbeddingStd(tf.concat(contextClips, 0)),
+          clipEmbeddingStd(
+            tf.concat(
+              targetPatches.map((patches) => tf.mean(patches, 1)),
+              0,
+            ),
+          ),
+        ])
         .map((scalar) => {
           const value = scalar.dataSync()[0];
           scalar.dispose();
@@ -132,6 +168,7 @@ export class StemJepa {
       this.lastStats = {
         step,
         loss,
+        contrastiveLoss: contrastive,
         learningRate: rate,
         emaMomentum: momentum,
         contextStd,
@@ -141,42 +178,74 @@ export class StemJepa {
       this.currentStep = step + 1;
       return loss;
     } finally {
-      tf.dispose([...gradients.values(), ...contextClips, ...targetClips, ...rankRows]);
+      tf.dispose([
+        ...gradients.values(),
+        ...contextClips,
+        ...rankRows,
+        ...targetPatches,
+        shared.targetClips,
+        ...(shared.excluded ? [shared.excluded] : []),
+      ]);
     }
+  }
+
+  /** The micro-batches `[start, start + size)` a batch is processed in. */
+  private passes(batchSize: number): { start: number; size: number }[] {
+    const passSize = Math.max(1, Math.floor(this.microBatchSize));
+    const passes = [];
+    for (let start = 0; start < batchSize; start += passSize) {
+      passes.push({ start, size: Math.min(passSize, batchSize - start) });
+    }
+    return passes;
   }
 
   /**
    * Forward and backward pass of examples `[start, start + size)`: adds their size-weighted
-   * gradients into `sums` and returns their weighted loss and the (kept) tensors the monitors need.
+   * gradients into `sums` and returns their weighted losses and the (kept) tensors the monitors need.
    */
   private accumulate(
     batch: TrainBatch,
     start: number,
     size: number,
+    targetEmbeddings: tf.Tensor,
+    shared: { targetClips: tf.Tensor2D; excluded: tf.Tensor2D | undefined },
     sums: Map<string, tf.Tensor>,
     keepRankRows: boolean,
-  ): { loss: number; contextClips: tf.Tensor; targetClips: tf.Tensor; rankRows?: tf.Tensor } {
+  ): { loss: number; contrastive: number; contextClips: tf.Tensor; rankRows?: tf.Tensor } {
     const weight = size / batch.batchSize;
     const onlineOps = tfOps(mapLookup(this.online));
     const variables = [...this.online.entries()];
+    const { varianceWeight, varianceTarget, contrastiveWeight, contrastiveTemperature } =
+      this.config.schedule;
     return tf.tidy(() => {
-      const { context, target, ids } = this.sliceTensors(batch, start, size);
-      // Its own scope: only the target embeddings outlive the target forward pass.
-      const targetEmbeddings = tf.tidy(() => encode(tfOps(mapLookup(this.target)), this.config, target));
+      const { context, ids } = this.sliceTensors(batch, start, size);
+      const positives = tf.range(start, start + size, 1, 'int32') as tf.Tensor1D;
+      const excluded = shared.excluded?.slice([start, 0], [size, batch.batchSize]);
       let contextEmbeddings: tf.Tensor | undefined;
       let predictionLoss: tf.Scalar | undefined;
-      const { varianceWeight, varianceTarget } = this.config.schedule;
+      let contrastiveTerm: tf.Scalar | undefined;
       const { grads } = tf.variableGrads(
         () => {
           contextEmbeddings = tf.keep(encode(onlineOps, this.config, context));
-          predictionLoss = tf.keep(
-            jepaLoss(predict(onlineOps, this.config, contextEmbeddings, ids), targetEmbeddings),
-          );
-          if (varianceWeight === 0 || size < 2) return predictionLoss;
-          return tf.add(
-            predictionLoss,
-            tf.mul(varianceHinge(contextEmbeddings, varianceTarget), varianceWeight),
-          );
+          const predicted = predict(onlineOps, this.config, contextEmbeddings, ids);
+          predictionLoss = tf.keep(jepaLoss(predicted, targetEmbeddings));
+          let total: tf.Scalar = predictionLoss;
+          if (varianceWeight > 0 && size >= 2) {
+            total = tf.add(total, tf.mul(varianceHinge(contextEmbeddings, varianceTarget), varianceWeight));
+          }
+          if (contrastiveWeight > 0) {
+            contrastiveTerm = tf.keep(
+              contrastiveLoss(
+                clipEmbeddings(predicted),
+                shared.targetClips,
+                positives,
+                excluded,
+                contrastiveTemperature,
+              ),
+            );
+            total = tf.add(total, tf.mul(contrastiveTerm, contrastiveWeight));
+          }
+          return total;
         },
         variables.map(([, variable]) => variable),
       );
@@ -189,12 +258,11 @@ export class StemJepa {
       const embeddings = contextEmbeddings!;
       const result = {
         loss: predictionLoss!.dataSync()[0] * weight,
+        contrastive: contrastiveTerm ? contrastiveTerm.dataSync()[0] * weight : 0,
         contextClips: tf.keep(tf.mean(embeddings, 1)),
-        targetClips: tf.keep(tf.mean(targetEmbeddings, 1)),
         rankRows: keepRankRows ? tf.keep(tf.reshape(embeddings, [-1, this.config.dim])) : undefined,
       };
-      embeddings.dispose();
-      predictionLoss!.dispose();
+      tf.dispose([embeddings, predictionLoss!, ...(contrastiveTerm ? [contrastiveTerm] : [])]);
       return result;
     });
   }
@@ -292,6 +360,10 @@ export class StemJepa {
       throw new InputShapeError('target batch', expected, [batch.target.length]);
     if (batch.instrumentIds.length !== batchSize) {
       throw new InputShapeError('instrumentIds', `[${batchSize}]`, [batch.instrumentIds.length]);
+    }
+    if (batch.excludedNegatives && batch.excludedNegatives.length !== batchSize * batchSize) {
+      const expectedPairs = `[${batchSize}, ${batchSize}]`;
+      throw new InputShapeError('excludedNegatives', expectedPairs, [batch.excludedNegatives.length]);
     }
   }
 

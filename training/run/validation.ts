@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainingBatch } from '../data/sampler.js';
-import { jepaLoss } from '../model/loss.js';
+import { clipEmbeddings, jepaLoss } from '../model/loss.js';
 import type { StemJepa } from '../model/stem-jepa.js';
 
 export interface ValidationResult {
   loss: number;
+  /**
+   * Retrieval among the validation examples: the share whose pooled prediction is closer to its
+   * own pooled target than to any other example's target (all batches together).
+   */
+  recallAt1: number;
+  /** recallAt1 of a random ranking: 1 / examples. */
+  chanceRecallAt1: number;
   contextStd: number;
   targetStd: number;
   contextEffectiveRank: number;
@@ -17,6 +24,8 @@ export interface ValidationResult {
 export function validate(model: StemJepa, batches: readonly TrainingBatch[]): ValidationResult {
   const { nMels, chunkFrames } = model.config;
   let loss = 0;
+  const predictedClips: tf.Tensor[] = [];
+  const targetClips: tf.Tensor[] = [];
   const collapse = { contextStd: 0, targetStd: 0, contextEffectiveRank: 0 };
   for (const batch of batches) {
     const shape: [number, number, number, number] = [batch.batchSize, 1, nMels, chunkFrames];
@@ -28,6 +37,8 @@ export function validate(model: StemJepa, batches: readonly TrainingBatch[]): Va
     const predicted = model.predict(embeddings, ids);
     const value = jepaLoss(predicted, targets);
     loss += value.dataSync()[0];
+    predictedClips.push(clipEmbeddings(predicted));
+    targetClips.push(clipEmbeddings(targets));
     const monitors = model.measureCollapse(context);
     collapse.contextStd += monitors.contextStd;
     collapse.targetStd += monitors.targetStd;
@@ -35,10 +46,25 @@ export function validate(model: StemJepa, batches: readonly TrainingBatch[]): Va
     tf.dispose([context, target, ids, embeddings, targets, predicted, value]);
   }
   const n = batches.length;
+  const examples = batches.reduce((sum, batch) => sum + batch.batchSize, 0);
+  const recallAt1 = ownTargetNearest(predictedClips, targetClips) / examples;
+  tf.dispose([...predictedClips, ...targetClips]);
   return {
     loss: loss / n,
+    recallAt1,
+    chanceRecallAt1: 1 / examples,
     contextStd: collapse.contextStd / n,
     targetStd: collapse.targetStd / n,
     contextEffectiveRank: collapse.contextEffectiveRank / n,
   };
+}
+
+/** How many predictions have their own target as the nearest (cosine) of all targets. */
+function ownTargetNearest(predicted: tf.Tensor[], targets: tf.Tensor[]): number {
+  return tf.tidy(() => {
+    const similarity = tf.matMul(tf.concat(predicted, 0), tf.concat(targets, 0), false, true);
+    const nearest = tf.argMax(similarity, 1);
+    const own = tf.range(0, similarity.shape[0], 1, 'int32');
+    return tf.sum(tf.cast(tf.equal(nearest, own), 'int32')).dataSync()[0]!;
+  });
 }

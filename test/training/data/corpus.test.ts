@@ -20,7 +20,7 @@ import {
 import { generateSong } from '../../../training/data/generate.js';
 import { PrefetchingSampler } from '../../../training/data/prefetch.js';
 import { labelForProgram, labelForStem } from '../../../training/data/programs.js';
-import { ExampleSampler } from '../../../training/data/sampler.js';
+import { ExampleSampler, overlappingTargets } from '../../../training/data/sampler.js';
 import { styleForSeed } from '../../../training/data/song.js';
 import { HELDOUT_STYLE } from '../../../training/data/styles.js';
 import { PitchClassAnalyser } from './pitch-class.js';
@@ -253,6 +253,30 @@ describe('ExampleSampler', () => {
     expect(a.target).toEqual(b.target);
     expect([...a.instrumentIds]).toEqual([...b.instrumentIds]);
     expect(a.context).not.toEqual(c.context);
+  });
+
+  it('marks overlapping crops of the same stem as near-copies, and nothing else', () => {
+    const batch = new ExampleSampler({ corpusDir, split: 'train', seed: 3, residentSongs: 2 }).nextBatch(12);
+    expect(batch.startSamples).toHaveLength(12);
+    expect(batch.targetStems).toHaveLength(12);
+    // Longer than any corpus song: every pair of crops of one stem overlaps.
+    const window = 16_000 * 600;
+    const mask = overlappingTargets(batch, window);
+    let marked = 0;
+    for (let i = 0; i < 12; i++) {
+      for (let j = 0; j < 12; j++) {
+        const nearCopy =
+          i !== j &&
+          batch.songIds[i] === batch.songIds[j] &&
+          batch.targetStems[i] === batch.targetStems[j] &&
+          Math.abs(batch.startSamples[i]! - batch.startSamples[j]!) < window;
+        expect(mask[i * 12 + j]).toBe(nearCopy ? 1 : 0);
+        expect(mask[i * 12 + j]).toBe(mask[j * 12 + i]);
+        marked += mask[i * 12 + j]!;
+      }
+    }
+    expect(marked).toBeGreaterThan(0);
+    expect(overlappingTargets(batch, 0).every((value) => value === 0)).toBe(true);
   });
 
   it('prefetches on a worker thread the same batches as the in-thread sampler', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { varianceHinge } from '../../../training/model/loss.js';
+import { clipEmbeddings, contrastiveLoss, varianceHinge } from '../../../training/model/loss.js';
 import { seededRandom } from '../../../training/model/params.js';
 
 beforeAll(async () => {
@@ -39,5 +39,59 @@ describe('varianceHinge', () => {
     const after = varianceHinge(variable, 0.07).dataSync()[0];
     expect(after).toBeLessThan(before * 0.5);
     tf.dispose([start, variable]);
+  });
+});
+
+describe('contrastiveLoss', () => {
+  const unit = (rows: number[][]) => tf.tensor2d(rows.map((row) => row.map((v) => v / Math.hypot(...row))));
+
+  it('is near zero when each prediction points at its own target and ln(B) when all are alike', () => {
+    const targets = unit([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    const positives = tf.tensor1d([0, 1, 2], 'int32');
+    const matched = contrastiveLoss(targets, targets, positives, undefined, 0.05).dataSync()[0]!;
+    const alike = unit([
+      [1, 1, 1],
+      [1, 1, 1],
+      [1, 1, 1],
+    ]);
+    const uninformed = contrastiveLoss(alike, targets, positives, undefined, 0.05).dataSync()[0]!;
+    expect(matched).toBeLessThan(1e-3);
+    expect(uninformed).toBeCloseTo(Math.log(3), 4);
+    tf.dispose([targets, positives, alike]);
+  });
+
+  it('ignores excluded negatives: a near-copy of the positive does not count against it', () => {
+    const targets = unit([
+      [1, 0],
+      [1, 0.01],
+      [0, 1],
+    ]);
+    const predicted = unit([[1, 0]]);
+    const positive = tf.tensor1d([0], 'int32');
+    const withCopy = contrastiveLoss(predicted, targets, positive, undefined, 0.1).dataSync()[0]!;
+    const excluded = tf.tensor2d([[0, 1, 0]]);
+    const withoutCopy = contrastiveLoss(predicted, targets, positive, excluded, 0.1).dataSync()[0]!;
+    expect(withCopy).toBeGreaterThan(0.6);
+    expect(withoutCopy).toBeLessThan(1e-3);
+    tf.dispose([targets, predicted, positive, excluded]);
+  });
+});
+
+describe('clipEmbeddings', () => {
+  it('pools patches like the service: each patch normalised, averaged, normalised again', () => {
+    const patches = tf.tensor3d([
+      [
+        [3, 0],
+        [0, 100],
+      ],
+    ]);
+    const [x, y] = clipEmbeddings(patches).dataSync();
+    expect(x).toBeCloseTo(Math.SQRT1_2, 5);
+    expect(y).toBeCloseTo(Math.SQRT1_2, 5);
+    patches.dispose();
   });
 });

@@ -131,6 +131,36 @@ describe('StemJepa training', () => {
     split.dispose();
   });
 
+  it('contrasts every micro-batch against the whole batch: split and whole passes agree', () => {
+    const contrastive = presetConfig('tiny', {
+      schedule: { totalSteps: 20, warmupSteps: 2, contrastiveWeight: 1, contrastiveTemperature: 0.1 },
+    });
+    const random = seededRandom(8);
+    const size = 3 * contrastive.nMels * contrastive.chunkFrames;
+    const batch: TrainBatch = {
+      context: Float32Array.from({ length: size }, () => random() * 2 - 1),
+      target: Float32Array.from({ length: size }, () => random() * 2 - 1),
+      instrumentIds: Int32Array.of(0, 6, 2),
+      batchSize: 3,
+      excludedNegatives: Uint8Array.of(0, 1, 0, 1, 0, 0, 0, 0, 0),
+    };
+    const whole = createStemJepa(contrastive, 17);
+    const split = createStemJepa(contrastive, 17);
+    split.microBatchSize = 1;
+    split.trainStep(batch);
+    whole.trainStep(batch);
+    // Three candidates, one of them excluded for the first two rows: between ln 2 and ln 3 at start.
+    expect(whole.lastStats!.contrastiveLoss).toBeGreaterThan(0.5);
+    expect(whole.lastStats!.contrastiveLoss).toBeLessThan(1.2);
+    expect(split.lastStats!.contrastiveLoss).toBeCloseTo(whole.lastStats!.contrastiveLoss, 5);
+    expect(split.trainStep(batch)).toBeCloseTo(whole.trainStep(batch), 4);
+    expect(() => whole.trainStep({ ...batch, excludedNegatives: new Uint8Array(4) })).toThrow(
+      InputShapeError,
+    );
+    whole.dispose();
+    split.dispose();
+  });
+
   it('embeds and predicts with the documented shapes', () => {
     const model = createStemJepa(config, 15);
     const logMel = tf.zeros([3, 1, config.nMels, config.chunkFrames]) as tf.Tensor4D;
