@@ -23,7 +23,7 @@ import { presetConfig } from './model/config.js';
 import { createStemJepa, type StemJepa } from './model/stem-jepa.js';
 import { loadOrMeasureNormalisation, measureNormalisation } from './run/normalisation.js';
 import { formatDuration, ThroughputMeter } from './run/progress.js';
-import { readTrainConfig, type TrainConfig } from './run/train-config.js';
+import { readTrainConfig, type TrainConfig, targetLeakAt } from './run/train-config.js';
 import { validate } from './run/validation.js';
 
 interface CliOptions {
@@ -92,6 +92,7 @@ function trainSampler(config: TrainConfig, frontEnd: FrontEndConfig, step: numbe
     seed: hashSeed(config.seed, step),
     config: frontEnd,
     batchSize: config.batchSize,
+    targetLeak: targetLeakAt(config, step),
   });
 }
 
@@ -214,7 +215,7 @@ async function main(): Promise<void> {
     if (model.step % config.validateEvery === 0) {
       const result = validate(model, validation);
       log(
-        `validation step ${model.step}: loss ${result.loss.toFixed(4)} R@1 ${(100 * result.recallAt1).toFixed(1)} % ` +
+        `validation step ${model.step} (target leak now ${targetLeakAt(config, model.step).toFixed(2)}): loss ${result.loss.toFixed(4)} R@1 ${(100 * result.recallAt1).toFixed(1)} % ` +
           `(chance ${(100 * result.chanceRecallAt1).toFixed(1)} %) std ${result.contextStd.toFixed(3)}/` +
           `${result.targetStd.toFixed(3)} rank ${result.contextEffectiveRank.toFixed(1)}`,
       );

@@ -30,6 +30,12 @@ export interface ExampleSamplerOptions {
   gainRangeDb?: number;
   /** A stem whose crop is quieter than this (RMS, dBFS) counts as silent. */
   silenceDb?: number;
+  /**
+   * Curriculum: the target is also mixed into the context at this fraction of its own gain
+   * (default 0, the real task). A leaked target makes the pair's shared content obvious, which
+   * gets a fresh encoder past the point where every embedding looks alike (see training/README).
+   */
+  targetLeak?: number;
 }
 
 export interface RawExample {
@@ -85,6 +91,7 @@ export class ExampleSampler {
   private readonly examplesPerSwap: number;
   private readonly gainRangeDb: number;
   private readonly silenceDb: number;
+  private readonly targetLeak: number;
   private readonly spectrogram: LogMelSpectrogram;
   private readonly pool: ResidentSong[] = [];
   private examplesSinceSwap = 0;
@@ -102,6 +109,7 @@ export class ExampleSampler {
     this.examplesPerSwap = options.examplesPerSwap ?? 8;
     this.gainRangeDb = options.gainRangeDb ?? 6;
     this.silenceDb = options.silenceDb ?? -50;
+    this.targetLeak = options.targetLeak ?? 0;
     this.spectrogram = new LogMelSpectrogram(this.config);
     if (this.spectrogram.frameCount(this.cropLength) !== this.config.chunkFrames) {
       throw new RangeError(
@@ -177,6 +185,9 @@ export class ExampleSampler {
       const targetGain = this.randomGain(target.stem.gain);
       const targetAudio = new Float32Array(this.cropLength);
       for (let i = 0; i < targetAudio.length; i++) targetAudio[i] = targetGain * target.crop[i];
+      if (this.targetLeak > 0) {
+        for (let i = 0; i < context.length; i++) context[i] += this.targetLeak * targetAudio[i];
+      }
       return {
         songId: song.songId,
         startSample: start,

@@ -30,6 +30,13 @@ export const ModelConfigSchema = z
     layerNormEpsilon: z.number().positive(),
     /** Standard deviation of the truncated-normal initialisation of linear layers. */
     initStd: z.number().positive(),
+    /**
+     * Initial std of the patch projection (default: `initStd`). At 0.02 the content part of a patch
+     * is a third of the fixed sin-cos position added to it, every clip embedding starts nearly the
+     * same (spread 0.004), and the contrastive gradient is too weak to leave that point; LeCun
+     * scale (1/sqrt(patch size)) starts with three times the spread and learns at once.
+     */
+    patchEmbedInitStd: z.number().positive().optional(),
     schedule: z.object({
       /** Total optimisation steps: the learning-rate and EMA schedules are laid out over these. */
       totalSteps: z.number().int().positive(),
@@ -60,6 +67,8 @@ export const ModelConfigSchema = z
        * retrieval compares, with the other songs and other moments of the batch as negatives.
        */
       contrastiveWeight: z.number().nonnegative().default(0),
+      /** Weight of the JEPA prediction loss itself (1 = the paper's objective). */
+      predictionWeight: z.number().nonnegative().default(1),
       contrastiveTemperature: z.number().positive().default(0.1),
     }),
   })
@@ -135,6 +144,7 @@ const DEFAULT_SCHEDULE: ScheduleConfig = {
   varianceWeight: 0,
   varianceTarget: 0,
   contrastiveWeight: 0,
+  predictionWeight: 1,
   contrastiveTemperature: 0.1,
 };
 
@@ -165,6 +175,7 @@ export const MODEL_PRESETS = {
   small: {
     ...SHARED,
     name: 'small',
+    patchEmbedInitStd: 1 / 16,
     dim: 128,
     depth: 4,
     heads: 4,
@@ -175,6 +186,7 @@ export const MODEL_PRESETS = {
   base: {
     ...SHARED,
     name: 'base',
+    patchEmbedInitStd: 1 / 16,
     dim: 256,
     depth: 6,
     heads: 8,

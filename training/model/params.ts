@@ -109,6 +109,8 @@ function truncatedNormal(random: () => number): number {
   }
 }
 
+const PATCH_EMBED_WEIGHT = 'encoder.patch_embed.weight';
+
 /** Fresh weights for every spec, identical for identical (config, seed). */
 export function initParams(config: ModelConfig, seed: number): NamedArrays {
   const random = seededRandom(seed);
@@ -117,7 +119,9 @@ export function initParams(config: ModelConfig, seed: number): NamedArrays {
     const data = new Float32Array(elementCount(spec.shape));
     if (spec.init === 'ones') data.fill(1);
     if (spec.init === 'normal') {
-      for (let i = 0; i < data.length; i++) data[i] = truncatedNormal(random) * config.initStd;
+      const std =
+        spec.name === PATCH_EMBED_WEIGHT ? (config.patchEmbedInitStd ?? config.initStd) : config.initStd;
+      for (let i = 0; i < data.length; i++) data[i] = truncatedNormal(random) * std;
     }
     weights.set(spec.name, { shape: [...spec.shape], data });
   }

@@ -215,7 +215,7 @@ export class StemJepa {
     const weight = size / batch.batchSize;
     const onlineOps = tfOps(mapLookup(this.online));
     const variables = [...this.online.entries()];
-    const { varianceWeight, varianceTarget, contrastiveWeight, contrastiveTemperature } =
+    const { varianceWeight, varianceTarget, contrastiveWeight, contrastiveTemperature, predictionWeight } =
       this.config.schedule;
     return tf.tidy(() => {
       const { context, ids } = this.sliceTensors(batch, start, size);
@@ -229,7 +229,8 @@ export class StemJepa {
           contextEmbeddings = tf.keep(encode(onlineOps, this.config, context));
           const predicted = predict(onlineOps, this.config, contextEmbeddings, ids);
           predictionLoss = tf.keep(jepaLoss(predicted, targetEmbeddings));
-          let total: tf.Scalar = predictionLoss;
+          let total: tf.Scalar =
+            predictionWeight === 1 ? predictionLoss : tf.mul(predictionLoss, predictionWeight);
           if (varianceWeight > 0 && size >= 2) {
             total = tf.add(total, tf.mul(varianceHinge(contextEmbeddings, varianceTarget), varianceWeight));
           }

@@ -20,7 +20,21 @@ export const TrainConfigSchema = z.object({
   validationBatches: z.number().int().positive(),
   checkpointEveryMinutes: z.number().positive(),
   exportEncoder: z.enum(['context', 'target']),
+  /**
+   * Target-leak curriculum (see ExampleSampler's `targetLeak`): the leak starts at `targetLeakStart`
+   * and falls linearly to 0 at step `targetLeakSteps`; the rest of the run is the real task.
+   */
+  curriculum: z
+    .object({ targetLeakStart: z.number().min(0).max(1), targetLeakSteps: z.number().int().nonnegative() })
+    .default({ targetLeakStart: 0, targetLeakSteps: 0 }),
 });
+
+/** The curriculum's target leak at `step`. */
+export function targetLeakAt(config: TrainConfig, step: number): number {
+  const { targetLeakStart, targetLeakSteps } = config.curriculum;
+  if (step >= targetLeakSteps) return 0;
+  return targetLeakStart * (1 - step / targetLeakSteps);
+}
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 

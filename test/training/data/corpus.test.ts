@@ -279,6 +279,23 @@ describe('ExampleSampler', () => {
     expect(overlappingTargets(batch, 0).every((value) => value === 0)).toBe(true);
   });
 
+  it('leaks the target into the context by the curriculum fraction, drawing the same examples', () => {
+    const make = (targetLeak: number) =>
+      new ExampleSampler({ corpusDir, split: 'train', seed: 21, residentSongs: 3, targetLeak });
+    const [plain, leaky] = [make(0), make(0.5)];
+    for (let n = 0; n < 5; n++) {
+      const a = plain.sampleExample();
+      const b = leaky.sampleExample();
+      expect(b.songId).toBe(a.songId);
+      expect(b.target).toEqual(a.target);
+      let worst = 0;
+      for (let i = 0; i < a.context.length; i++) {
+        worst = Math.max(worst, Math.abs(b.context[i]! - a.context[i]! - 0.5 * a.target[i]!));
+      }
+      expect(worst).toBeLessThan(1e-6);
+    }
+  });
+
   it('prefetches on a worker thread the same batches as the in-thread sampler', async () => {
     const options = { corpusDir, split: 'train' as const, seed: 5, residentSongs: 3 };
     const inThread = new ExampleSampler(options);
