@@ -16,11 +16,12 @@ import { initTrainingBackend, type TrainingBackendName } from './backend/index.j
 import { defaultCorpusDir, listSongs } from './data/corpus.js';
 import { PrefetchingSampler } from './data/prefetch.js';
 import { hashSeed } from './data/random.js';
-import { ExampleSampler, overlappingTargets, type TrainingBatch } from './data/sampler.js';
+import { batchTargetKeys, ExampleSampler, type TrainingBatch } from './data/sampler.js';
 import { exportModel } from './export/export.js';
 import { CHECKPOINT_FILE } from './model/checkpoint.js';
 import { presetConfig } from './model/config.js';
-import { createStemJepa, type StemJepa } from './model/stem-jepa.js';
+import { createStemJepa, type StemJepa, type TrainBatch } from './model/stem-jepa.js';
+import { excludedNegatives, NegativeQueue } from './run/negative-queue.js';
 import { loadOrMeasureNormalisation, measureNormalisation } from './run/normalisation.js';
 import { formatDuration, ThroughputMeter } from './run/progress.js';
 import { readTrainConfig, type TrainConfig, targetLeakAt } from './run/train-config.js';
@@ -94,6 +95,27 @@ function trainSampler(config: TrainConfig, frontEnd: FrontEndConfig, step: numbe
     batchSize: config.batchSize,
     targetLeak: targetLeakAt(config, step),
   });
+}
+
+/**
+ * The batch with its contrastive candidates: its own targets, then the queued ones, minus
+ * near-copies of each positive (and other instruments, when so configured).
+ */
+function withNegatives(
+  config: TrainConfig,
+  batch: TrainingBatch,
+  queue: NegativeQueue,
+  frontEnd: FrontEndConfig,
+): TrainBatch {
+  const keys = batchTargetKeys(batch);
+  return {
+    ...batch,
+    queuedNegatives: queue.size ? queue.embeddings() : undefined,
+    excludedNegatives: excludedNegatives(keys, [...keys, ...queue.entries()], {
+      overlapSamples: overlapWindow(frontEnd),
+      sameInstrumentOnly: config.contrastiveNegatives === 'same-instrument',
+    }),
+  };
 }
 
 /** Half a chunk: crops of one stem closer than this share most of their audio. */
@@ -184,6 +206,8 @@ async function main(): Promise<void> {
   const metricsLog = join(runDir, 'progress.jsonl');
   const meter = new ThroughputMeter();
   let sampler = trainSampler(config, frontEnd, model.step);
+  // Not checkpointed: after a resume it refills within capacity / batchSize steps.
+  const queue = new NegativeQueue(config.contrastiveQueue, modelConfig.dim);
   let lastCheckpoint = Date.now();
   let stopRequested = false;
   const requestStop = (signal: string) => {
@@ -194,10 +218,8 @@ async function main(): Promise<void> {
 
   while (model.step < totalSteps && Date.now() < deadline && !stopRequested) {
     const batch = await sampler.nextBatch();
-    const loss = model.trainStep({
-      ...batch,
-      excludedNegatives: overlappingTargets(batch, overlapWindow(frontEnd)),
-    });
+    const loss = model.trainStep(withNegatives(config, batch, queue, frontEnd));
+    queue.push(model.lastTargetClips!, batchTargetKeys(batch));
     meter.record(config.batchSize);
     const stats = model.lastStats!;
     if (!Number.isFinite(loss))

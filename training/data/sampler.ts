@@ -2,6 +2,7 @@ import { isSilent } from '../../src/audio/chunk.js';
 import { chunkSamples, DEFAULT_FRONT_END, type FrontEndConfig } from '../../src/audio/frontend-config.js';
 import { LogMelSpectrogram } from '../../src/audio/log-mel.js';
 import { type Instrument, instrumentId } from '../../src/instruments.js';
+import type { TargetKey } from '../run/negative-queue.js';
 import { listSongs, loadSong, type SongMeta, type Split } from './corpus.js';
 import { Rng } from './random.js';
 
@@ -228,20 +229,12 @@ export class ExampleSampler {
   }
 }
 
-/**
- * `[B, B]` mask of example pairs whose targets are the same stem of the same song, less than
- * `windowSamples` apart: near-copies of each other, so neither is a fair negative for the other
- * in a contrastive loss (the diagonal, each example with itself, is never excluded).
- */
-export function overlappingTargets(batch: TrainingBatch, windowSamples: number): Uint8Array {
-  const { batchSize: n } = batch;
-  const mask = new Uint8Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const sameStem = batch.songIds[i] === batch.songIds[j] && batch.targetStems[i] === batch.targetStems[j];
-      const close = Math.abs(batch.startSamples[i]! - batch.startSamples[j]!) < windowSamples;
-      if (i !== j && sameStem && close) mask[i * n + j] = 1;
-    }
-  }
-  return mask;
+/** Where each of a batch's targets came from, for masking near-copies out of contrastive negatives. */
+export function batchTargetKeys(batch: TrainingBatch): TargetKey[] {
+  return batch.songIds.map((songId, i) => ({
+    songId,
+    targetStem: batch.targetStems[i]!,
+    startSample: batch.startSamples[i]!,
+    instrumentId: batch.instrumentIds[i]!,
+  }));
 }

@@ -20,8 +20,14 @@ export interface TrainBatch {
   instrumentIds: Int32Array;
   batchSize: number;
   /**
-   * `[B, B]` row-major, 1 where target j must not serve as a negative for prediction i in the
-   * contrastive term (it is a near-copy of i's own target). Absent: every other target is one.
+   * Extra negatives for the contrastive term: pooled target embeddings `[Q, dim]` of earlier
+   * batches (see `training/run/negative-queue.ts`). Absent: the batch's own targets only.
+   */
+  queuedNegatives?: Float32Array;
+  /**
+   * `[B, B + Q]` row-major, 1 where candidate j (the batch's targets, then the queued ones) must
+   * not serve as a negative for prediction i in the contrastive term (a near-copy of i's own
+   * target, or another instrument). Absent: every other candidate is one.
    */
   excludedNegatives?: Uint8Array;
 }
@@ -58,6 +64,8 @@ export class StemJepa {
   readonly target: Map<string, tf.Variable>;
   readonly optimizer: AdamW;
   lastStats: TrainStepStats | undefined;
+  /** Pooled target embeddings `[B, dim]` of the last `trainStep`'s batch, for a negative queue. */
+  lastTargetClips: Float32Array | undefined;
   /**
    * The effective rank needs an eigen-decomposition (~0.2 s for dim 128), so `trainStep` measures
    * it only after every this-many steps (and on a model's first step); the steps in between repeat
@@ -121,12 +129,23 @@ export class StemJepa {
         encode(tfOps(mapLookup(this.target)), this.config, this.sliceTensors(batch, start, size).target),
       ),
     );
-    const shared = tf.tidy(() => ({
-      targetClips: clipEmbeddings(tf.concat(targetPatches, 0)),
-      excluded: batch.excludedNegatives
-        ? tf.tensor2d(Float32Array.from(batch.excludedNegatives), [batch.batchSize, batch.batchSize])
-        : undefined,
-    }));
+    const queued = this.queuedCount(batch);
+    const candidates = batch.batchSize + queued;
+    const shared = tf.tidy(() => {
+      const batchClips = clipEmbeddings(tf.concat(targetPatches, 0));
+      this.lastTargetClips = Float32Array.from(batchClips.dataSync() as Float32Array);
+      return {
+        targetClips: queued
+          ? (tf.concat(
+              [batchClips, tf.tensor2d(batch.queuedNegatives!, [queued, this.config.dim])],
+              0,
+            ) as tf.Tensor2D)
+          : batchClips,
+        excluded: batch.excludedNegatives
+          ? tf.tensor2d(Float32Array.from(batch.excludedNegatives), [batch.batchSize, candidates])
+          : undefined,
+      };
+    });
     let loss = 0;
     let contrastive = 0;
     try {
@@ -220,7 +239,7 @@ export class StemJepa {
     return tf.tidy(() => {
       const { context, ids } = this.sliceTensors(batch, start, size);
       const positives = tf.range(start, start + size, 1, 'int32') as tf.Tensor1D;
-      const excluded = shared.excluded?.slice([start, 0], [size, batch.batchSize]);
+      const excluded = shared.excluded?.slice([start, 0], [size, shared.targetClips.shape[0]]);
       let contextEmbeddings: tf.Tensor | undefined;
       let predictionLoss: tf.Scalar | undefined;
       let contrastiveTerm: tf.Scalar | undefined;
@@ -362,10 +381,19 @@ export class StemJepa {
     if (batch.instrumentIds.length !== batchSize) {
       throw new InputShapeError('instrumentIds', `[${batchSize}]`, [batch.instrumentIds.length]);
     }
-    if (batch.excludedNegatives && batch.excludedNegatives.length !== batchSize * batchSize) {
-      const expectedPairs = `[${batchSize}, ${batchSize}]`;
+    const { dim } = this.config;
+    if (batch.queuedNegatives && batch.queuedNegatives.length % dim !== 0) {
+      throw new InputShapeError('queuedNegatives', `[Q, ${dim}]`, [batch.queuedNegatives.length]);
+    }
+    const candidates = batchSize + this.queuedCount(batch);
+    if (batch.excludedNegatives && batch.excludedNegatives.length !== batchSize * candidates) {
+      const expectedPairs = `[${batchSize}, ${candidates}]`;
       throw new InputShapeError('excludedNegatives', expectedPairs, [batch.excludedNegatives.length]);
     }
+  }
+
+  private queuedCount(batch: TrainBatch): number {
+    return (batch.queuedNegatives?.length ?? 0) / this.config.dim;
   }
 
   private sliceTensors(

@@ -21,6 +21,17 @@ export const TrainConfigSchema = z.object({
   checkpointEveryMinutes: z.number().positive(),
   exportEncoder: z.enum(['context', 'target']),
   /**
+   * Negatives of the contrastive term: every other target of the batch (`all`), or only targets
+   * of the same instrument (`same-instrument`, what retrieval's per-instrument galleries hold).
+   * Near-copies of the positive (overlapping crops of the same stem) are never negatives.
+   */
+  contrastiveNegatives: z.enum(['all', 'same-instrument']).default('all'),
+  /**
+   * Pooled targets of earlier batches kept as extra contrastive negatives (MoCo-style queue, see
+   * `training/run/negative-queue.ts`); 0 = the batch's own targets only.
+   */
+  contrastiveQueue: z.number().int().nonnegative().default(0),
+  /**
    * Target-leak curriculum (see ExampleSampler's `targetLeak`): the leak starts at `targetLeakStart`
    * and falls linearly to 0 at step `targetLeakSteps`; the rest of the run is the real task.
    */

@@ -6,11 +6,12 @@ import type { StemJepa } from '../model/stem-jepa.js';
 export interface ValidationResult {
   loss: number;
   /**
-   * Retrieval among the validation examples: the share whose pooled prediction is closer to its
-   * own pooled target than to any other example's target (all batches together).
+   * Retrieval among the validation examples, as in the evaluation's per-instrument galleries: the
+   * share whose pooled prediction is closer to its own pooled target than to any other target of
+   * the same instrument (all batches together).
    */
   recallAt1: number;
-  /** recallAt1 of a random ranking: 1 / examples. */
+  /** recallAt1 of a random ranking: the mean of 1 / (targets of the example's instrument). */
   chanceRecallAt1: number;
   contextStd: number;
   targetStd: number;
@@ -47,24 +48,33 @@ export function validate(model: StemJepa, batches: readonly TrainingBatch[]): Va
   }
   const n = batches.length;
   const examples = batches.reduce((sum, batch) => sum + batch.batchSize, 0);
-  const recallAt1 = ownTargetNearest(predictedClips, targetClips) / examples;
+  const instruments = batches.flatMap((batch) => [...batch.instrumentIds]);
+  const recallAt1 = ownTargetNearest(predictedClips, targetClips, instruments) / examples;
+  const sameInstrument = instruments.map((id) => instruments.filter((other) => other === id).length);
+  const chanceRecallAt1 = sameInstrument.reduce((sum, count) => sum + 1 / count, 0) / examples;
   tf.dispose([...predictedClips, ...targetClips]);
   return {
     loss: loss / n,
     recallAt1,
-    chanceRecallAt1: 1 / examples,
+    chanceRecallAt1,
     contextStd: collapse.contextStd / n,
     targetStd: collapse.targetStd / n,
     contextEffectiveRank: collapse.contextEffectiveRank / n,
   };
 }
 
-/** How many predictions have their own target as the nearest (cosine) of all targets. */
-function ownTargetNearest(predicted: tf.Tensor[], targets: tf.Tensor[]): number {
-  return tf.tidy(() => {
-    const similarity = tf.matMul(tf.concat(predicted, 0), tf.concat(targets, 0), false, true);
-    const nearest = tf.argMax(similarity, 1);
-    const own = tf.range(0, similarity.shape[0], 1, 'int32');
-    return tf.sum(tf.cast(tf.equal(nearest, own), 'int32')).dataSync()[0]!;
+/** How many predictions have their own target as the nearest (cosine) target of their instrument. */
+function ownTargetNearest(predicted: tf.Tensor[], targets: tf.Tensor[], instruments: number[]): number {
+  const similarity = tf.tidy(() => tf.matMul(tf.concat(predicted, 0), tf.concat(targets, 0), false, true));
+  const rows = similarity.arraySync() as number[][];
+  similarity.dispose();
+  let hits = 0;
+  rows.forEach((row, i) => {
+    let best = i;
+    row.forEach((value, j) => {
+      if (instruments[j] === instruments[i] && value > row[best]!) best = j;
+    });
+    if (best === i) hits++;
   });
+  return hits;
 }

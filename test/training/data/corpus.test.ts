@@ -20,9 +20,10 @@ import {
 import { generateSong } from '../../../training/data/generate.js';
 import { PrefetchingSampler } from '../../../training/data/prefetch.js';
 import { labelForProgram, labelForStem } from '../../../training/data/programs.js';
-import { ExampleSampler, overlappingTargets } from '../../../training/data/sampler.js';
+import { batchTargetKeys, ExampleSampler } from '../../../training/data/sampler.js';
 import { styleForSeed } from '../../../training/data/song.js';
 import { HELDOUT_STYLE } from '../../../training/data/styles.js';
+import { excludedNegatives } from '../../../training/run/negative-queue.js';
 import { PitchClassAnalyser } from './pitch-class.js';
 
 /** Ten short songs (8-12 s) rendered for real with fluidsynth into a temporary corpus. */
@@ -261,7 +262,10 @@ describe('ExampleSampler', () => {
     expect(batch.targetStems).toHaveLength(12);
     // Longer than any corpus song: every pair of crops of one stem overlaps.
     const window = 16_000 * 600;
-    const mask = overlappingTargets(batch, window);
+    const keys = batchTargetKeys(batch);
+    const overlapping = (overlapSamples: number) =>
+      excludedNegatives(keys, keys, { overlapSamples, sameInstrumentOnly: false });
+    const mask = overlapping(window);
     let marked = 0;
     for (let i = 0; i < 12; i++) {
       for (let j = 0; j < 12; j++) {
@@ -276,7 +280,7 @@ describe('ExampleSampler', () => {
       }
     }
     expect(marked).toBeGreaterThan(0);
-    expect(overlappingTargets(batch, 0).every((value) => value === 0)).toBe(true);
+    expect(overlapping(0).every((value) => value === 0)).toBe(true);
   });
 
   it('leaks the target into the context by the curriculum fraction, drawing the same examples', () => {
