@@ -207,7 +207,7 @@ async function main(): Promise<void> {
   const meter = new ThroughputMeter();
   let sampler = trainSampler(config, frontEnd, model.step);
   // Not checkpointed: after a resume it refills within capacity / batchSize steps.
-  const queue = new NegativeQueue(config.contrastiveQueue, modelConfig.dim);
+  const queue = new NegativeQueue(config.contrastiveQueue, model.contrastiveWidth);
   let lastCheckpoint = Date.now();
   let stopRequested = false;
   const requestStop = (signal: string) => {
@@ -219,7 +219,7 @@ async function main(): Promise<void> {
   while (model.step < totalSteps && Date.now() < deadline && !stopRequested) {
     const batch = await sampler.nextBatch();
     const loss = model.trainStep(withNegatives(config, batch, queue, frontEnd));
-    queue.push(model.lastTargetClips!, batchTargetKeys(batch));
+    queue.push(model.lastTargetEmbeddings!, batchTargetKeys(batch));
     meter.record(config.batchSize);
     const stats = model.lastStats!;
     if (!Number.isFinite(loss))

@@ -70,6 +70,13 @@ export const ModelConfigSchema = z
       /** Weight of the JEPA prediction loss itself (1 = the paper's objective). */
       predictionWeight: z.number().nonnegative().default(1),
       contrastiveTemperature: z.number().positive().default(0.1),
+      /**
+       * What the contrastive term compares: the pooled clip embedding (`clip`, what retrieval
+       * ranks by), or each time column of the patch grid against the same column of the other
+       * targets (`column`: gridTime contrastive pairs per example instead of one, and only the
+       * columns' content can tell them apart, never their position). See `contrastiveLoss`.
+       */
+      contrastiveUnit: z.enum(['clip', 'column']).default('clip'),
     }),
   })
   .superRefine((config, ctx) => {
@@ -146,6 +153,7 @@ const DEFAULT_SCHEDULE: ScheduleConfig = {
   contrastiveWeight: 0,
   predictionWeight: 1,
   contrastiveTemperature: 0.1,
+  contrastiveUnit: 'clip',
 };
 
 const SHARED = {

@@ -40,22 +40,44 @@ export function clipEmbeddings(patches: tf.Tensor): tf.Tensor2D {
 }
 
 /**
- * InfoNCE between pooled predictions `[b, D]` and the pooled targets of the whole batch `[B, D]`:
- * prediction i should be closer (cosine / temperature) to target `positives[i]` than to every
- * other target. `excluded[i, j] = 1` removes target j from prediction i's candidates — crops of
- * the same stem that overlap in time are not negatives, they are near-copies of the positive.
+ * Per-time-column embeddings: each patch L2-normalised, averaged over the frequency rows of its
+ * column, normalised again. `[B, gridFreq * gridTime, D]` (frequency-row-major) → `[B, gridTime, D]`.
+ * Averaging these over time gives the direction of `clipEmbeddings`.
+ */
+export function columnEmbeddings(patches: tf.Tensor, gridFreq: number, gridTime: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [batch, , dim] = patches.shape as [number, number, number];
+    const grid = tf.reshape(l2Normalise(patches), [batch, gridFreq, gridTime, dim]);
+    return l2Normalise(tf.mean(grid, 1)) as tf.Tensor3D;
+  });
+}
+
+/**
+ * InfoNCE between predictions and the targets of the whole batch (plus any queued ones): prediction
+ * i should be closer (cosine / temperature) to target `positives[i]` than to every other target.
+ * Either pooled embeddings (`[b, D]` against `[C, D]`) or per-column ones (`[b, G, D]` against
+ * `[C, G, D]`), where each column is contrasted only with the same column of the other targets:
+ * a column's time position is then no clue, only its content is, and one example gives G
+ * contrastive pairs instead of one. The loss is averaged over columns and predictions.
+ * `excluded[i, j] = 1` removes target j from prediction i's candidates — crops of the same stem
+ * that overlap in time are not negatives, they are near-copies of the positive.
  */
 export function contrastiveLoss(
-  predicted: tf.Tensor2D,
-  targets: tf.Tensor2D,
+  predicted: tf.Tensor2D | tf.Tensor3D,
+  targets: tf.Tensor2D | tf.Tensor3D,
   positives: tf.Tensor1D,
   excluded: tf.Tensor2D | undefined,
   temperature: number,
 ): tf.Scalar {
   return tf.tidy(() => {
-    let logits = tf.div(tf.matMul(predicted, targets, false, true), tf.scalar(temperature));
+    const columnsFirst = (x: tf.Tensor) => (x.rank === 2 ? tf.expandDims(x, 0) : tf.transpose(x, [1, 0, 2]));
+    // [G, b, D] x [G, C, D]^T → [G, b, C]
+    let logits = tf.div(
+      tf.matMul(columnsFirst(predicted), columnsFirst(targets), false, true),
+      tf.scalar(temperature),
+    );
     if (excluded) logits = tf.sub(logits, tf.mul(excluded, tf.scalar(1e4)));
     const labels = tf.oneHot(positives, targets.shape[0]);
-    return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+    return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), -1)));
   });
 }

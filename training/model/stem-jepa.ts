@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdamW } from './adamw.js';
 import { readCheckpoint, readCheckpointHeader, writeCheckpoint } from './checkpoint.js';
-import { type ModelConfig, ModelConfigSchema, type ScheduleConfig } from './config.js';
+import { type ModelConfig, ModelConfigSchema, patchGrid, type ScheduleConfig } from './config.js';
 import { emaUpdate } from './ema.js';
 import { encode } from './encoder.js';
 import { InputShapeError } from './errors.js';
-import { clipEmbeddings, contrastiveLoss, jepaLoss, varianceHinge } from './loss.js';
+import { clipEmbeddings, columnEmbeddings, contrastiveLoss, jepaLoss, varianceHinge } from './loss.js';
 import { batchEmbeddingStd, clipEmbeddingStd, effectiveRank } from './monitors.js';
 import { encoderParamSpecs, initParams, type NamedArrays, paramSpecs } from './params.js';
 import { predict } from './predictor.js';
@@ -20,7 +20,7 @@ export interface TrainBatch {
   instrumentIds: Int32Array;
   batchSize: number;
   /**
-   * Extra negatives for the contrastive term: pooled target embeddings `[Q, dim]` of earlier
+   * Extra negatives for the contrastive term: target embeddings `[Q, contrastiveWidth]` of earlier
    * batches (see `training/run/negative-queue.ts`). Absent: the batch's own targets only.
    */
   queuedNegatives?: Float32Array;
@@ -64,8 +64,11 @@ export class StemJepa {
   readonly target: Map<string, tf.Variable>;
   readonly optimizer: AdamW;
   lastStats: TrainStepStats | undefined;
-  /** Pooled target embeddings `[B, dim]` of the last `trainStep`'s batch, for a negative queue. */
-  lastTargetClips: Float32Array | undefined;
+  /**
+   * The contrastive term's target embeddings `[B, contrastiveWidth]` of the last `trainStep`'s
+   * batch, for a negative queue.
+   */
+  lastTargetEmbeddings: Float32Array | undefined;
   /**
    * The effective rank needs an eigen-decomposition (~0.2 s for dim 128), so `trainStep` measures
    * it only after every this-many steps (and on a model's first step); the steps in between repeat
@@ -93,6 +96,27 @@ export class StemJepa {
     );
     const decays = new Set(specs.filter((spec) => spec.decay).map((spec) => spec.name));
     this.optimizer = new AdamW(config.schedule, this.online, decays);
+  }
+
+  /**
+   * Values per target in the contrastive term: `dim` for pooled clips, `gridTime * dim` for
+   * per-column embeddings (`schedule.contrastiveUnit`).
+   */
+  get contrastiveWidth(): number {
+    return this.contrastiveShape().reduce((product, size) => product * size, 1);
+  }
+
+  /** Shape of one target in the contrastive term: `[dim]` or `[gridTime, dim]`. */
+  private contrastiveShape(): number[] {
+    const { dim, schedule } = this.config;
+    return schedule.contrastiveUnit === 'column' ? [patchGrid(this.config).gridTime, dim] : [dim];
+  }
+
+  /** What the contrastive term compares, from patch embeddings `[B, numPatches, dim]`. */
+  private contrastiveEmbeddings(patches: tf.Tensor): tf.Tensor2D | tf.Tensor3D {
+    if (this.config.schedule.contrastiveUnit === 'clip') return clipEmbeddings(patches);
+    const { gridFreq, gridTime } = patchGrid(this.config);
+    return columnEmbeddings(patches, gridFreq, gridTime);
   }
 
   /** Number of optimisation steps taken (the next step's 0-based index). */
@@ -132,15 +156,13 @@ export class StemJepa {
     const queued = this.queuedCount(batch);
     const candidates = batch.batchSize + queued;
     const shared = tf.tidy(() => {
-      const batchClips = clipEmbeddings(tf.concat(targetPatches, 0));
-      this.lastTargetClips = Float32Array.from(batchClips.dataSync() as Float32Array);
+      const batchTargets = this.contrastiveEmbeddings(tf.concat(targetPatches, 0));
+      this.lastTargetEmbeddings = Float32Array.from(batchTargets.dataSync() as Float32Array);
+      const queuedTargets = () => tf.tensor(batch.queuedNegatives!, [queued, ...this.contrastiveShape()]);
       return {
-        targetClips: queued
-          ? (tf.concat(
-              [batchClips, tf.tensor2d(batch.queuedNegatives!, [queued, this.config.dim])],
-              0,
-            ) as tf.Tensor2D)
-          : batchClips,
+        targets: queued
+          ? (tf.concat([batchTargets, queuedTargets()], 0) as tf.Tensor2D | tf.Tensor3D)
+          : batchTargets,
         excluded: batch.excludedNegatives
           ? tf.tensor2d(Float32Array.from(batch.excludedNegatives), [batch.batchSize, candidates])
           : undefined,
@@ -202,7 +224,7 @@ export class StemJepa {
         ...contextClips,
         ...rankRows,
         ...targetPatches,
-        shared.targetClips,
+        shared.targets,
         ...(shared.excluded ? [shared.excluded] : []),
       ]);
     }
@@ -227,7 +249,7 @@ export class StemJepa {
     start: number,
     size: number,
     targetEmbeddings: tf.Tensor,
-    shared: { targetClips: tf.Tensor2D; excluded: tf.Tensor2D | undefined },
+    shared: { targets: tf.Tensor2D | tf.Tensor3D; excluded: tf.Tensor2D | undefined },
     sums: Map<string, tf.Tensor>,
     keepRankRows: boolean,
   ): { loss: number; contrastive: number; contextClips: tf.Tensor; rankRows?: tf.Tensor } {
@@ -239,7 +261,7 @@ export class StemJepa {
     return tf.tidy(() => {
       const { context, ids } = this.sliceTensors(batch, start, size);
       const positives = tf.range(start, start + size, 1, 'int32') as tf.Tensor1D;
-      const excluded = shared.excluded?.slice([start, 0], [size, shared.targetClips.shape[0]]);
+      const excluded = shared.excluded?.slice([start, 0], [size, shared.targets.shape[0]]);
       let contextEmbeddings: tf.Tensor | undefined;
       let predictionLoss: tf.Scalar | undefined;
       let contrastiveTerm: tf.Scalar | undefined;
@@ -256,8 +278,8 @@ export class StemJepa {
           if (contrastiveWeight > 0) {
             contrastiveTerm = tf.keep(
               contrastiveLoss(
-                clipEmbeddings(predicted),
-                shared.targetClips,
+                this.contrastiveEmbeddings(predicted),
+                shared.targets,
                 positives,
                 excluded,
                 contrastiveTemperature,
@@ -381,9 +403,9 @@ export class StemJepa {
     if (batch.instrumentIds.length !== batchSize) {
       throw new InputShapeError('instrumentIds', `[${batchSize}]`, [batch.instrumentIds.length]);
     }
-    const { dim } = this.config;
-    if (batch.queuedNegatives && batch.queuedNegatives.length % dim !== 0) {
-      throw new InputShapeError('queuedNegatives', `[Q, ${dim}]`, [batch.queuedNegatives.length]);
+    const width = this.contrastiveWidth;
+    if (batch.queuedNegatives && batch.queuedNegatives.length % width !== 0) {
+      throw new InputShapeError('queuedNegatives', `[Q, ${width}]`, [batch.queuedNegatives.length]);
     }
     const candidates = batchSize + this.queuedCount(batch);
     if (batch.excludedNegatives && batch.excludedNegatives.length !== batchSize * candidates) {
@@ -393,7 +415,7 @@ export class StemJepa {
   }
 
   private queuedCount(batch: TrainBatch): number {
-    return (batch.queuedNegatives?.length ?? 0) / this.config.dim;
+    return (batch.queuedNegatives?.length ?? 0) / this.contrastiveWidth;
   }
 
   private sliceTensors(

@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { clipEmbeddings, contrastiveLoss, varianceHinge } from '../../../training/model/loss.js';
+import {
+  clipEmbeddings,
+  columnEmbeddings,
+  contrastiveLoss,
+  varianceHinge,
+} from '../../../training/model/loss.js';
 import { seededRandom } from '../../../training/model/params.js';
 
 beforeAll(async () => {
@@ -78,6 +83,61 @@ describe('contrastiveLoss', () => {
     expect(withCopy).toBeGreaterThan(0.6);
     expect(withoutCopy).toBeLessThan(1e-3);
     tf.dispose([targets, predicted, positive, excluded]);
+  });
+});
+
+describe('contrastiveLoss per column', () => {
+  it('contrasts each column only with the same column of the other targets', () => {
+    // Two targets whose columns are swapped: each column of prediction 0 equals target 1's
+    // *other* column, so a clip-level contrast could not tell them apart, the column one can.
+    const targets = tf.tensor3d([
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [
+        [0, 1],
+        [1, 0],
+      ],
+    ]);
+    const positives = tf.tensor1d([0, 1], 'int32');
+    const perColumn = contrastiveLoss(targets, targets, positives, undefined, 0.05).dataSync()[0]!;
+    const pooled = tf.tidy(() => tf.div(tf.sum(targets, 1), Math.SQRT2)) as tf.Tensor2D;
+    const perClip = contrastiveLoss(pooled, pooled, positives, undefined, 0.05).dataSync()[0]!;
+    expect(perColumn).toBeLessThan(1e-3);
+    expect(perClip).toBeCloseTo(Math.log(2), 4);
+    // One column is the same as the pooled (2-D) form.
+    const oneColumn = contrastiveLoss(
+      tf.expandDims(pooled, 1),
+      tf.expandDims(pooled, 1),
+      positives,
+      undefined,
+      0.05,
+    );
+    expect(oneColumn.dataSync()[0]).toBeCloseTo(perClip, 5);
+    tf.dispose([targets, positives, pooled, oneColumn]);
+  });
+});
+
+describe('columnEmbeddings', () => {
+  it('averages the normalised patches of each time column over frequency; their mean is the clip direction', () => {
+    // 2 frequency rows x 2 time columns, frequency-row-major.
+    const patches = tf.tensor3d([
+      [
+        [3, 0],
+        [0, 2],
+        [0, 100],
+        [0, 5],
+      ],
+    ]);
+    const columns = columnEmbeddings(patches, 2, 2);
+    expect(columns.shape).toEqual([1, 2, 2]);
+    const [a, b, c, d] = columns.dataSync();
+    expect(a).toBeCloseTo(Math.SQRT1_2, 5);
+    expect(b).toBeCloseTo(Math.SQRT1_2, 5);
+    expect(c).toBeCloseTo(0, 5);
+    expect(d).toBeCloseTo(1, 5);
+    tf.dispose([patches, columns]);
   });
 });
 

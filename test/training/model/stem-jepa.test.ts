@@ -161,46 +161,57 @@ describe('StemJepa training', () => {
     split.dispose();
   });
 
-  it('adds queued negatives to the candidates and hands back the batch targets for the queue', () => {
-    const contrastive = presetConfig('tiny', {
-      schedule: { totalSteps: 20, warmupSteps: 2, contrastiveWeight: 1, contrastiveTemperature: 0.1 },
-    });
-    const random = seededRandom(9);
-    const size = 2 * contrastive.nMels * contrastive.chunkFrames;
-    const batch: TrainBatch = {
-      context: Float32Array.from({ length: size }, () => random() * 2 - 1),
-      target: Float32Array.from({ length: size }, () => random() * 2 - 1),
-      instrumentIds: Int32Array.of(0, 6),
-      batchSize: 2,
-    };
-    const plain = createStemJepa(contrastive, 19);
-    plain.trainStep(batch);
-    const targets = plain.lastTargetClips!;
-    expect(targets).toHaveLength(2 * contrastive.dim);
-    // Queue = copies of the batch's own targets: each prediction now has an exact twin of its
-    // positive among the candidates, so the loss grows by about ln 2 over the plain batch's.
-    const queued = createStemJepa(contrastive, 19);
-    queued.trainStep({ ...batch, queuedNegatives: targets, excludedNegatives: new Uint8Array(2 * 4) });
-    expect(queued.lastTargetClips).toEqual(targets);
-    const gain = queued.lastStats!.contrastiveLoss - plain.lastStats!.contrastiveLoss;
-    expect(gain).toBeGreaterThan(0.5);
-    expect(gain).toBeLessThan(0.9);
-    // Masking the twins gives back the plain batch's loss exactly.
-    const masked = createStemJepa(contrastive, 19);
-    masked.trainStep({
-      ...batch,
-      queuedNegatives: targets,
-      excludedNegatives: Uint8Array.of(0, 0, 1, 1, 0, 0, 1, 1),
-    });
-    expect(masked.lastStats!.contrastiveLoss).toBeCloseTo(plain.lastStats!.contrastiveLoss, 4);
-    expect(() =>
-      masked.trainStep({ ...batch, queuedNegatives: targets, excludedNegatives: new Uint8Array(4) }),
-    ).toThrow(InputShapeError);
-    expect(() => masked.trainStep({ ...batch, queuedNegatives: new Float32Array(5) })).toThrow(
-      InputShapeError,
-    );
-    for (const model of [plain, queued, masked]) model.dispose();
-  });
+  it.each(['clip', 'column'] as const)(
+    'adds queued negatives (%s unit) to the candidates and hands back the batch targets for the queue',
+    (contrastiveUnit) => {
+      const contrastive = presetConfig('tiny', {
+        schedule: {
+          totalSteps: 20,
+          warmupSteps: 2,
+          contrastiveWeight: 1,
+          contrastiveTemperature: 0.1,
+          contrastiveUnit,
+        },
+      });
+      const random = seededRandom(9);
+      const size = 2 * contrastive.nMels * contrastive.chunkFrames;
+      const batch: TrainBatch = {
+        context: Float32Array.from({ length: size }, () => random() * 2 - 1),
+        target: Float32Array.from({ length: size }, () => random() * 2 - 1),
+        instrumentIds: Int32Array.of(0, 6),
+        batchSize: 2,
+      };
+      const plain = createStemJepa(contrastive, 19);
+      plain.trainStep(batch);
+      const targets = plain.lastTargetEmbeddings!;
+      const columns = contrastiveUnit === 'column' ? contrastive.chunkFrames / contrastive.patchWidth : 1;
+      expect(plain.contrastiveWidth).toBe(columns * contrastive.dim);
+      expect(targets).toHaveLength(2 * columns * contrastive.dim);
+      // Queue = copies of the batch's own targets: each prediction now has an exact twin of its
+      // positive among the candidates, so the loss grows by about ln 2 over the plain batch's.
+      const queued = createStemJepa(contrastive, 19);
+      queued.trainStep({ ...batch, queuedNegatives: targets, excludedNegatives: new Uint8Array(2 * 4) });
+      expect(queued.lastTargetEmbeddings).toEqual(targets);
+      const gain = queued.lastStats!.contrastiveLoss - plain.lastStats!.contrastiveLoss;
+      expect(gain).toBeGreaterThan(0.5);
+      expect(gain).toBeLessThan(0.9);
+      // Masking the twins gives back the plain batch's loss exactly.
+      const masked = createStemJepa(contrastive, 19);
+      masked.trainStep({
+        ...batch,
+        queuedNegatives: targets,
+        excludedNegatives: Uint8Array.of(0, 0, 1, 1, 0, 0, 1, 1),
+      });
+      expect(masked.lastStats!.contrastiveLoss).toBeCloseTo(plain.lastStats!.contrastiveLoss, 4);
+      expect(() =>
+        masked.trainStep({ ...batch, queuedNegatives: targets, excludedNegatives: new Uint8Array(4) }),
+      ).toThrow(InputShapeError);
+      expect(() => masked.trainStep({ ...batch, queuedNegatives: new Float32Array(5) })).toThrow(
+        InputShapeError,
+      );
+      for (const model of [plain, queued, masked]) model.dispose();
+    },
+  );
 
   it('embeds and predicts with the documented shapes', () => {
     const model = createStemJepa(config, 15);
