@@ -340,9 +340,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return values as Config;
 }
 
+/**
+ * `STEMDEX_*` variables read by the CLI client, training, benchmarks and tests rather than by the
+ * service: setting one in the service's environment is harmless, not a typo.
+ */
+const TOOL_VARIABLES = [
+  'STEMDEX_API_KEY',
+  'STEMDEX_CACHE_DIR',
+  'STEMDEX_NATIVE_POOL_MB',
+  'STEMDEX_RELIABILITY_SCALE',
+  'STEMDEX_TEST_POSTGRES_URL',
+  'STEMDEX_TRAIN_THREADS',
+];
+
 /** `STEMDEX_*` variables that are set but mean nothing here: almost always a typo worth a warning. */
 export function unknownConfigVariables(env: NodeJS.ProcessEnv = process.env): string[] {
-  const known = new Set(CONFIG_VARIABLES.map((spec) => spec.env));
+  const known = new Set([...CONFIG_VARIABLES.map((spec) => spec.env), ...TOOL_VARIABLES]);
   return Object.keys(env)
     .filter((name) => name.startsWith('STEMDEX_') && !known.has(name))
     .sort();

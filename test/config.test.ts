@@ -102,8 +102,8 @@ describe('configuration docs', () => {
   });
 
   it('flags STEMDEX_ variables it does not know', () => {
-    expect(unknownConfigVariables({ STEMDEX_PROT: '1', STEMDEX_PORT: '1', HOME: '/root' })).toEqual([
-      'STEMDEX_PROT',
-    ]);
+    expect(
+      unknownConfigVariables({ STEMDEX_PROT: '1', STEMDEX_PORT: '1', STEMDEX_API_KEY: 'k', HOME: '/root' }),
+    ).toEqual(['STEMDEX_PROT']);
   });
 });

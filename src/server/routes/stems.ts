@@ -64,7 +64,8 @@ const ListQuery = z.object({
 });
 
 const listSchema: ZodRouteSchema = {
-  summary: 'List stems, newest first, filtered by catalog and instrument, with cursor pagination',
+  summary:
+    'List stems in ingestion order (oldest first), filtered by catalog and instrument, with cursor pagination',
   tags: ['stems'],
   querystring: ListQuery,
   response: {
