@@ -94,6 +94,7 @@ function trainSampler(config: TrainConfig, frontEnd: FrontEndConfig, step: numbe
     config: frontEnd,
     batchSize: config.batchSize,
     targetLeak: targetLeakAt(config, step),
+    fullContextProbability: config.fullContextProbability,
   });
 }
 
@@ -143,6 +144,7 @@ function validationBatches(config: TrainConfig, frontEnd: FrontEndConfig): Train
     split: 'validation',
     seed: hashSeed(config.seed, 1),
     config: frontEnd,
+    fullContextProbability: 1,
   });
   return Array.from({ length: config.validationBatches }, () => sampler.nextBatch(config.batchSize));
 }

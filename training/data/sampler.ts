@@ -37,6 +37,13 @@ export interface ExampleSamplerOptions {
    * gets a fresh encoder past the point where every embedding looks alike (see training/README).
    */
   targetLeak?: number;
+  /**
+   * Probability that the context is the mix of *all* the other sounding stems (the query of the
+   * evaluation and of a "mix missing one part" search) rather than a random non-empty subset of
+   * them (default 0: always a subset, as in the paper). Small subsets often share nothing but
+   * tempo with the target, which makes them slow to learn from on a short CPU budget.
+   */
+  fullContextProbability?: number;
 }
 
 export interface RawExample {
@@ -93,6 +100,7 @@ export class ExampleSampler {
   private readonly gainRangeDb: number;
   private readonly silenceDb: number;
   private readonly targetLeak: number;
+  private readonly fullContextProbability: number;
   private readonly spectrogram: LogMelSpectrogram;
   private readonly pool: ResidentSong[] = [];
   private examplesSinceSwap = 0;
@@ -111,6 +119,7 @@ export class ExampleSampler {
     this.gainRangeDb = options.gainRangeDb ?? 6;
     this.silenceDb = options.silenceDb ?? -50;
     this.targetLeak = options.targetLeak ?? 0;
+    this.fullContextProbability = options.fullContextProbability ?? 0;
     this.spectrogram = new LogMelSpectrogram(this.config);
     if (this.spectrogram.frameCount(this.cropLength) !== this.config.chunkFrames) {
       throw new RangeError(
@@ -164,6 +173,13 @@ export class ExampleSampler {
     return mixGain * 10 ** (this.rng.uniform(-this.gainRangeDb, this.gainRangeDb) / 20);
   }
 
+  /** The context stems: all of `others`, or a random non-empty subset of them. */
+  private drawContext<T>(others: T[]): T[] {
+    if (this.fullContextProbability > 0 && this.rng.uniform(0, 1) < this.fullContextProbability)
+      return others;
+    return this.rng.shuffle(others).slice(0, this.rng.int(1, others.length));
+  }
+
   /** One example as raw audio (16 kHz mono), for training and for evaluation code. */
   sampleExample(): RawExample {
     this.maybeSwap();
@@ -177,7 +193,7 @@ export class ExampleSampler {
       const targetIndex = this.rng.int(0, sounding.length - 1);
       const target = sounding[targetIndex];
       const others = sounding.filter((_, index) => index !== targetIndex);
-      const chosen = this.rng.shuffle(others).slice(0, this.rng.int(1, others.length));
+      const chosen = this.drawContext(others);
       const context = new Float32Array(this.cropLength);
       for (const { stem, crop } of chosen) {
         const gain = this.randomGain(stem.gain);

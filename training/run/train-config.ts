@@ -32,6 +32,12 @@ export const TrainConfigSchema = z.object({
    */
   contrastiveQueue: z.number().int().nonnegative().default(0),
   /**
+   * Share of training examples whose context is the mix of all the other stems (see
+   * ExampleSampler's `fullContextProbability`); validation always uses all of them, as the
+   * evaluation does.
+   */
+  fullContextProbability: z.number().min(0).max(1).default(0),
+  /**
    * Target-leak curriculum (see ExampleSampler's `targetLeak`): the leak starts at `targetLeakStart`
    * and falls linearly to 0 at step `targetLeakSteps`; the rest of the run is the real task.
    */

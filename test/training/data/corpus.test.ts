@@ -239,6 +239,32 @@ describe('ExampleSampler', () => {
     expect(songs.size).toBeGreaterThan(4);
   });
 
+  it('uses every other sounding stem as the context when asked to, a subset otherwise', () => {
+    const make = (fullContextProbability: number) =>
+      new ExampleSampler({ corpusDir, split: 'train', seed: 9, residentSongs: 4, fullContextProbability });
+    const soundingOthers = (example: ReturnType<ExampleSampler['sampleExample']>) => {
+      const { stems } = loadSong(corpusDir, example.songId);
+      return [...stems]
+        .filter(([name]) => name !== example.targetStem)
+        .filter(([, samples]) => {
+          const crop = new Float32Array(128_000);
+          crop.set(samples.subarray(example.startSample, example.startSample + 128_000));
+          return !isSilent(crop, -50);
+        })
+        .map(([name]) => name)
+        .sort();
+    };
+    const [full, subsets] = [make(1), make(0)];
+    let partial = 0;
+    for (let i = 0; i < 40; i++) {
+      const example = full.sampleExample();
+      expect([...example.contextStems].sort()).toEqual(soundingOthers(example));
+      const subset = subsets.sampleExample();
+      if (subset.contextStems.length < soundingOthers(subset).length) partial++;
+    }
+    expect(partial).toBeGreaterThan(0);
+  });
+
   it('yields log-mel batches in the encoder layout, deterministically for a seed', () => {
     const make = (seed: number) => new ExampleSampler({ corpusDir, split: 'train', seed, residentSongs: 3 });
     const a = make(11).nextBatch(3);
