@@ -213,10 +213,13 @@ async function main(): Promise<void> {
   let lastCheckpoint = Date.now();
   let stopRequested = false;
   const requestStop = (signal: string) => {
+    if (stopRequested) return;
     log(`${signal}: finishing this step, then writing a checkpoint`);
     stopRequested = true;
   };
-  process.once('SIGINT', requestStop).once('SIGTERM', requestStop);
+  // Handled every time, not once: a wrapper (npm, npx, a shell) often forwards the signal it got
+  // itself, and a second signal left to Node's default would kill the run before its checkpoint.
+  process.on('SIGINT', requestStop).on('SIGTERM', requestStop);
 
   while (model.step < totalSteps && Date.now() < deadline && !stopRequested) {
     const batch = await sampler.nextBatch();
