@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { Command } from 'commander';
 import { chunkSamples, DEFAULT_FRONT_END, type FrontEndConfig } from '../src/audio/frontend-config.js';
 import { initTrainingBackend, type TrainingBackendName } from './backend/index.js';
@@ -222,6 +223,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', requestStop).on('SIGTERM', requestStop);
 
   while (model.step < totalSteps && Date.now() < deadline && !stopRequested) {
+    // A prefetched batch resolves as a microtask, which never lets the event loop run: without
+    // this turn, signal handlers (and so a clean stop with a checkpoint) would wait for good.
+    await setImmediate();
     const batch = await sampler.nextBatch();
     const loss = model.trainStep(withNegatives(config, batch, queue, frontEnd));
     queue.push(model.lastTargetEmbeddings!, batchTargetKeys(batch));
