@@ -77,14 +77,6 @@ export const ModelConfigSchema = z
        * columns' content can tell them apart, never their position). See `contrastiveLoss`.
        */
       contrastiveUnit: z.enum(['clip', 'column']).default('clip'),
-      /**
-       * Embed each example's own (positive) target with the online encoder, with gradients, in
-       * the contrastive term (the other candidates stay the EMA target encoder's). The context
-       * encoder only ever sees mixes; without this, nothing trains the encoder to tell single
-       * stems apart, and the EMA copy embeds every stem nearly alike (measured: clip spread
-       * 0.026 across a batch, retrieval at chance after 600 steps).
-       */
-      contrastiveOnlineTargets: z.boolean().default(false),
     }),
   })
   .superRefine((config, ctx) => {
@@ -162,7 +154,6 @@ const DEFAULT_SCHEDULE: ScheduleConfig = {
   predictionWeight: 1,
   contrastiveTemperature: 0.1,
   contrastiveUnit: 'clip',
-  contrastiveOnlineTargets: false,
 };
 
 const SHARED = {

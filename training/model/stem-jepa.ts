@@ -256,16 +256,10 @@ export class StemJepa {
     const weight = size / batch.batchSize;
     const onlineOps = tfOps(mapLookup(this.online));
     const variables = [...this.online.entries()];
-    const {
-      varianceWeight,
-      varianceTarget,
-      contrastiveWeight,
-      contrastiveTemperature,
-      contrastiveOnlineTargets,
-      predictionWeight,
-    } = this.config.schedule;
+    const { varianceWeight, varianceTarget, contrastiveWeight, contrastiveTemperature, predictionWeight } =
+      this.config.schedule;
     return tf.tidy(() => {
-      const { context, target, ids } = this.sliceTensors(batch, start, size);
+      const { context, ids } = this.sliceTensors(batch, start, size);
       const positives = tf.range(start, start + size, 1, 'int32') as tf.Tensor1D;
       const excluded = shared.excluded?.slice([start, 0], [size, shared.targets.shape[0]]);
       let contextEmbeddings: tf.Tensor | undefined;
@@ -282,13 +276,10 @@ export class StemJepa {
             total = tf.add(total, tf.mul(varianceHinge(contextEmbeddings, varianceTarget), varianceWeight));
           }
           if (contrastiveWeight > 0) {
-            const candidates = contrastiveOnlineTargets
-              ? this.withOnlineTargets(shared.targets, encode(onlineOps, this.config, target), start, size)
-              : shared.targets;
             contrastiveTerm = tf.keep(
               contrastiveLoss(
                 this.contrastiveEmbeddings(predicted),
-                candidates,
+                shared.targets,
                 positives,
                 excluded,
                 contrastiveTemperature,
@@ -316,29 +307,6 @@ export class StemJepa {
       tf.dispose([embeddings, predictionLoss!, ...(contrastiveTerm ? [contrastiveTerm] : [])]);
       return result;
     });
-  }
-
-  /**
-   * The contrastive candidates with rows `[start, start + size)` (this pass's own targets)
-   * re-embedded by the online encoder, inside the gradient tape; the other rows stay the EMA
-   * target encoder's, without gradients (MoCo's keys).
-   */
-  private withOnlineTargets(
-    candidates: tf.Tensor2D | tf.Tensor3D,
-    onlinePatches: tf.Tensor,
-    start: number,
-    size: number,
-  ): tf.Tensor2D | tf.Tensor3D {
-    const rest = candidates.shape.slice(1);
-    const rows = (from: number, count: number) =>
-      candidates.slice([from, ...rest.map(() => 0)], [count, ...rest.map(() => -1)]);
-    const after = candidates.shape[0] - start - size;
-    const parts = [
-      ...(start > 0 ? [rows(0, start)] : []),
-      this.contrastiveEmbeddings(onlinePatches),
-      ...(after > 0 ? [rows(start + size, after)] : []),
-    ];
-    return tf.concat(parts, 0) as tf.Tensor2D | tf.Tensor3D;
   }
 
   private shouldMeasureRank(step: number): boolean {
