@@ -15,7 +15,11 @@ export interface CompatibilityQuery {
 
 export interface CompatibleStem {
   stem: StemRecord;
-  /** Cosine similarity between the predicted stem and the stem's best chunk. */
+  /**
+   * How well the stem fits the whole context: for each (sampled) context chunk, the cosine
+   * similarity between the predicted stem and the stem's best-matching chunk, averaged over the
+   * context chunks. One chunk's match alone can be luck; a stem that belongs fits throughout.
+   */
   score: number;
   match: { contextOffsetSeconds: number; stemChunkIndex: number; stemChunkOffsetSeconds: number };
   /**
@@ -44,36 +48,68 @@ interface BestHit {
 }
 
 /**
- * Searches the catalog with every (sampled) context chunk, keeps each stem's best-scoring
- * chunk pair, and aligns that pair's timelines to suggest an offset.
+ * Each context chunk's search returns this many times `k` stems, so that a stem in the final top
+ * `k` has been scored against nearly every context chunk.
+ */
+export const CANDIDATES_PER_RESULT = 4;
+
+/** A stem's evidence over the context chunks searched so far. */
+interface Evidence {
+  best: BestHit;
+  /** Sum of its best scores over the chunks whose candidates it was among. */
+  scoreSum: number;
+  /** Sum of those chunks' floors (their weakest candidate's score). */
+  floorSumWhereFound: number;
+}
+
+/**
+ * Searches the catalog with every (sampled) context chunk, scores each stem by its best chunk's
+ * similarity averaged over the context chunks, and aligns the stem's single best chunk pair to
+ * suggest an offset. Where a stem was not among a chunk's candidates, that chunk's weakest
+ * candidate score stands in for its own (an upper bound on it).
  */
 export async function findCompatibleStems(
   catalog: CatalogStore,
   geometry: TimelineGeometry,
   query: CompatibilityQuery,
 ): Promise<CompatibleStem[]> {
-  const audible = query.chunks.filter((chunk) => !chunk.silent);
-  const best = new Map<string, BestHit>();
-  for (const context of sampleChunks(audible, MAX_QUERY_CHUNKS)) {
+  const contexts = sampleChunks(
+    query.chunks.filter((chunk) => !chunk.silent),
+    MAX_QUERY_CHUNKS,
+  );
+  const evidence = new Map<string, Evidence>();
+  let floorSum = 0;
+  for (const context of contexts) {
     const hits = await catalog.search(context.vector, {
-      k: query.k,
+      k: query.k * CANDIDATES_PER_RESULT,
       instrument: query.instrument,
       catalog: query.catalog,
       filter: query.filter,
       excludeStemIds: query.excludeStemIds,
     });
+    const floor = hits.length > 0 ? Math.min(...hits.map((hit) => hit.score)) : 0;
+    floorSum += floor;
     for (const hit of hits) {
-      const previous = best.get(hit.stem.id);
-      if (previous === undefined || hit.score > previous.hit.score) best.set(hit.stem.id, { hit, context });
+      const entry = evidence.get(hit.stem.id);
+      if (entry === undefined) {
+        evidence.set(hit.stem.id, { best: { hit, context }, scoreSum: hit.score, floorSumWhereFound: floor });
+        continue;
+      }
+      entry.scoreSum += hit.score;
+      entry.floorSumWhereFound += floor;
+      if (hit.score > entry.best.hit.score) entry.best = { hit, context };
     }
   }
-  return [...best.values()]
-    .sort((a, b) => b.hit.score - a.hit.score)
+  const meanScore = (entry: Evidence) =>
+    (entry.scoreSum + floorSum - entry.floorSumWhereFound) / contexts.length;
+  return [...evidence.values()]
+    .map((entry) => ({ entry, score: meanScore(entry) }))
+    .sort((a, b) => b.score - a.score)
     .slice(0, query.k)
-    .map(({ hit, context }) => describe(hit, context, geometry));
+    .map(({ entry, score }) => describe(entry.best, score, geometry));
 }
 
-function describe(hit: SearchHit, context: EmbeddedChunk, geometry: TimelineGeometry): CompatibleStem {
+function describe({ hit, context }: BestHit, score: number, geometry: TimelineGeometry): CompatibleStem {
   const aligned = bestAlignment(
     context.timeline,
     hit.chunk.timeline,
@@ -85,7 +121,7 @@ function describe(hit: SearchHit, context: EmbeddedChunk, geometry: TimelineGeom
   const shiftSeconds = aligned.shiftSeconds;
   return {
     stem: hit.stem,
-    score: hit.score,
+    score,
     match: {
       contextOffsetSeconds: context.offsetSeconds,
       stemChunkIndex: hit.chunk.index,

@@ -64,7 +64,11 @@ export const CompatibleResponse = z.object({
   results: z.array(
     z.object({
       stem: StemResponse,
-      score: z.number().describe('Cosine similarity of the predicted stem and the best stem chunk'),
+      score: z
+        .number()
+        .describe(
+          "Cosine similarity of the predicted stem and the stem's best chunk, averaged over the context's (up to 32) chunks",
+        ),
       match: z.object({
         context_offset_seconds: z.number().describe('Start of the context (mix) chunk that matched'),
         stem_chunk_index: z.number().int(),
