@@ -16,17 +16,17 @@ import {
 } from '../../../training/model/stem-jepa.js';
 
 const config = presetConfig('tiny', { schedule: { totalSteps: 20, warmupSteps: 2 } });
-const BATCH = 2;
 const scratch = mkdtempSync(join(tmpdir(), 'stemdex-model-test-'));
 
-function makeBatch(seed: number): TrainBatch {
+/** Seeded random log-mels, one example per instrument id (every preset shares the input geometry). */
+function makeBatch(seed: number, instrumentIds: number[] = [0, 5]): TrainBatch {
   const random = seededRandom(seed);
-  const size = BATCH * config.nMels * config.chunkFrames;
+  const size = instrumentIds.length * config.nMels * config.chunkFrames;
   return {
     context: Float32Array.from({ length: size }, () => random() * 2 - 1),
     target: Float32Array.from({ length: size }, () => random() * 2 - 1),
-    instrumentIds: Int32Array.from([0, 5]),
-    batchSize: BATCH,
+    instrumentIds: Int32Array.from(instrumentIds),
+    batchSize: instrumentIds.length,
   };
 }
 
@@ -112,14 +112,7 @@ describe('StemJepa training', () => {
   });
 
   it('micro-batching accumulates to the same update as one pass over the batch', () => {
-    const random = seededRandom(7);
-    const size = 2 * config.nMels * config.chunkFrames;
-    const batch: TrainBatch = {
-      context: Float32Array.from({ length: size }, () => random() * 2 - 1),
-      target: Float32Array.from({ length: size }, () => random() * 2 - 1),
-      instrumentIds: Int32Array.of(0, 6),
-      batchSize: 2,
-    };
+    const batch = makeBatch(7, [0, 6]);
     const whole = createStemJepa(config, 16);
     const split = createStemJepa(config, 16);
     split.microBatchSize = 1;
@@ -135,13 +128,8 @@ describe('StemJepa training', () => {
     const contrastive = presetConfig('tiny', {
       schedule: { totalSteps: 20, warmupSteps: 2, contrastiveWeight: 1, contrastiveTemperature: 0.1 },
     });
-    const random = seededRandom(8);
-    const size = 3 * contrastive.nMels * contrastive.chunkFrames;
     const batch: TrainBatch = {
-      context: Float32Array.from({ length: size }, () => random() * 2 - 1),
-      target: Float32Array.from({ length: size }, () => random() * 2 - 1),
-      instrumentIds: Int32Array.of(0, 6, 2),
-      batchSize: 3,
+      ...makeBatch(8, [0, 6, 2]),
       excludedNegatives: Uint8Array.of(0, 1, 0, 1, 0, 0, 0, 0, 0),
     };
     const whole = createStemJepa(contrastive, 17);
@@ -173,14 +161,7 @@ describe('StemJepa training', () => {
           contrastiveUnit,
         },
       });
-      const random = seededRandom(9);
-      const size = 2 * contrastive.nMels * contrastive.chunkFrames;
-      const batch: TrainBatch = {
-        context: Float32Array.from({ length: size }, () => random() * 2 - 1),
-        target: Float32Array.from({ length: size }, () => random() * 2 - 1),
-        instrumentIds: Int32Array.of(0, 6),
-        batchSize: 2,
-      };
+      const batch = makeBatch(9, [0, 6]);
       const plain = createStemJepa(contrastive, 19);
       plain.trainStep(batch);
       const targets = plain.lastTargetEmbeddings!;
