@@ -22,7 +22,7 @@ import { exportModel } from './export/export.js';
 import { CHECKPOINT_FILE } from './model/checkpoint.js';
 import { presetConfig } from './model/config.js';
 import { createStemJepa, type StemJepa, type TrainBatch } from './model/stem-jepa.js';
-import { excludedNegatives, NegativeQueue } from './run/negative-queue.js';
+import { excludedNegatives, NegativeQueue, type TargetKey } from './run/negative-queue.js';
 import { loadOrMeasureNormalisation, measureNormalisation } from './run/normalisation.js';
 import { formatDuration, ThroughputMeter } from './run/progress.js';
 import { readTrainConfig, type TrainConfig, targetLeakAt } from './run/train-config.js';
@@ -106,10 +106,10 @@ function trainSampler(config: TrainConfig, frontEnd: FrontEndConfig, step: numbe
 function withNegatives(
   config: TrainConfig,
   batch: TrainingBatch,
+  keys: TargetKey[],
   queue: NegativeQueue,
   frontEnd: FrontEndConfig,
 ): TrainBatch {
-  const keys = batchTargetKeys(batch);
   return {
     ...batch,
     queuedNegatives: queue.size ? queue.embeddings() : undefined,
@@ -224,11 +224,13 @@ async function main(): Promise<void> {
 
   while (model.step < totalSteps && Date.now() < deadline && !stopRequested) {
     // A prefetched batch resolves as a microtask, which never lets the event loop run: without
-    // this turn, signal handlers (and so a clean stop with a checkpoint) would wait for good.
+    // this turn, signal handlers (and so a clean stop with a checkpoint) waited for the next
+    // validation, where the sampler is re-created.
     await setImmediate();
     const batch = await sampler.nextBatch();
-    const loss = model.trainStep(withNegatives(config, batch, queue, frontEnd));
-    queue.push(model.lastTargetEmbeddings!, batchTargetKeys(batch));
+    const keys = batchTargetKeys(batch);
+    const loss = model.trainStep(withNegatives(config, batch, keys, queue, frontEnd));
+    queue.push(model.lastTargetEmbeddings!, keys);
     meter.record(config.batchSize);
     const stats = model.lastStats!;
     if (!Number.isFinite(loss))
