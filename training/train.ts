@@ -17,12 +17,12 @@ import { initTrainingBackend, type TrainingBackendName } from './backend/index.j
 import { defaultCorpusDir, listSongs } from './data/corpus.js';
 import { PrefetchingSampler } from './data/prefetch.js';
 import { hashSeed } from './data/random.js';
-import { batchTargetKeys, ExampleSampler, type TrainingBatch } from './data/sampler.js';
+import { batchTargetKeys, ExampleSampler, type TargetKey, type TrainingBatch } from './data/sampler.js';
 import { exportModel } from './export/export.js';
 import { CHECKPOINT_FILE } from './model/checkpoint.js';
 import { presetConfig } from './model/config.js';
 import { createStemJepa, type StemJepa, type TrainBatch } from './model/stem-jepa.js';
-import { excludedNegatives, NegativeQueue, type TargetKey } from './run/negative-queue.js';
+import { excludedNegatives, NegativeQueue } from './run/negative-queue.js';
 import { loadOrMeasureNormalisation, measureNormalisation } from './run/normalisation.js';
 import { formatDuration, ThroughputMeter } from './run/progress.js';
 import { readTrainConfig, type TrainConfig, targetLeakAt } from './run/train-config.js';

@@ -2,7 +2,6 @@ import { isSilent } from '../../src/audio/chunk.js';
 import { chunkSamples, DEFAULT_FRONT_END, type FrontEndConfig } from '../../src/audio/frontend-config.js';
 import { LogMelSpectrogram } from '../../src/audio/log-mel.js';
 import { type Instrument, instrumentId } from '../../src/instruments.js';
-import type { TargetKey } from '../run/negative-queue.js';
 import { listSongs, loadSong, type SongMeta, type Split } from './corpus.js';
 import { Rng } from './random.js';
 
@@ -70,6 +69,18 @@ export interface TrainingBatch {
   /** Which stem of its song each target is. */
   targetStems: string[];
   batchSize: number;
+}
+
+/**
+ * Where a target crop came from: which stem of which song, at which sample, and its instrument.
+ * Two crops of the same stem that overlap in time share most of their audio, so neither is a
+ * fair negative for the other in a contrastive loss.
+ */
+export interface TargetKey {
+  songId: string;
+  targetStem: string;
+  startSample: number;
+  instrumentId: number;
 }
 
 export class SamplerError extends Error {

@@ -1,14 +1,4 @@
-/**
- * Where a target crop came from: which stem of which song, at which sample, and its instrument.
- * Two crops of the same stem that overlap in time share most of their audio, so neither is a
- * fair negative for the other in a contrastive loss.
- */
-export interface TargetKey {
-  songId: string;
-  targetStem: string;
-  startSample: number;
-  instrumentId: number;
-}
+import type { TargetKey } from '../data/sampler.js';
 
 export interface NegativeMaskOptions {
   /** Crops of one stem whose starts are closer than this (samples) are near-copies. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { excludedNegatives, NegativeQueue, type TargetKey } from '../../../training/run/negative-queue.js';
+import type { TargetKey } from '../../../training/data/sampler.js';
+import { excludedNegatives, NegativeQueue } from '../../../training/run/negative-queue.js';
 
 const key = (songId: string, startSample: number, instrumentId = 0, targetStem = 'bass'): TargetKey => ({
   songId,
