@@ -16,6 +16,7 @@ import { installErrorHandler } from './server/plugins/error-handler.js';
 import { installMetrics } from './server/plugins/metrics.js';
 import { installOpenApi } from './server/plugins/openapi.js';
 import { installRateLimit } from './server/plugins/rate-limit.js';
+import { installUnreadBodyDrain } from './server/plugins/unread-body.js';
 import type { EmbeddingModel } from './server/ports.js';
 import { registerAdminRoutes } from './server/routes/admin.js';
 import { registerHealthRoutes } from './server/routes/health.js';
@@ -98,6 +99,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }
 }
 
+/** How long an error reply waits for the rest of an upload it will not read (see unread-body.ts). */
+const UNREAD_BODY_WAIT_MS = 10_000;
+
 async function assemble(
   ctx: AppContext,
   logger: Logger,
@@ -119,6 +123,7 @@ async function assemble(
   useZodSchemas(app);
   installErrorHandler(app);
   installDraining(app, ctx.state);
+  installUnreadBodyDrain(app, { maxBytes: config.maxUploadBytes, maxMs: UNREAD_BODY_WAIT_MS });
 
   await installOpenApi(app, VERSION);
   await installRateLimit(app, {

@@ -201,7 +201,7 @@ describe('oversized bodies', () => {
       100 * MAX_UPLOAD_BYTES,
     );
     expect(status).toBe(413);
-    // The unread rest of the body is not waited for: the server closes the connection.
+    // A body refused for its size is not waited for: the server closes the connection.
     expect(head).toMatch(/^connection: close$/im);
     expect(sentBytes).toBeLessThan(20 * MAX_UPLOAD_BYTES);
     reportFigures('streamed oversize', {

@@ -8,12 +8,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error.statusCode >= 500) request.log.error({ err: thrown }, 'request failed');
     else request.log.info({ code: error.code, msg: error.message }, 'request rejected');
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-    // A body refused before its end is left unread: close the connection instead of keeping a
-    // paused socket (and the client's upload) alive until the keep-alive timeout.
-    const hasBody =
-      Number(request.headers['content-length'] ?? 0) > 0 ||
-      request.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !request.raw.readableEnded) reply.header('connection', 'close');
+    // What happens to a body this error leaves unread is `installUnreadBodyDrain`'s job.
     return reply.status(error.statusCode).send(errorBody(error));
   });
   app.setNotFoundHandler((request, reply) => {
