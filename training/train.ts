@@ -20,7 +20,7 @@ import { hashSeed } from './data/random.js';
 import { batchTargetKeys, ExampleSampler, type TargetKey, type TrainingBatch } from './data/sampler.js';
 import { exportModel } from './export/export.js';
 import { CHECKPOINT_FILE } from './model/checkpoint.js';
-import { presetConfig } from './model/config.js';
+import { type ModelConfig, patchGrid, presetConfig } from './model/config.js';
 import { createStemJepa, type StemJepa, type TrainBatch } from './model/stem-jepa.js';
 import { excludedNegatives, NegativeQueue } from './run/negative-queue.js';
 import { loadOrMeasureNormalisation, measureNormalisation } from './run/normalisation.js';
@@ -84,7 +84,12 @@ function ensureCorpus(config: TrainConfig): void {
   if (result.status !== 0) throw new Error(`corpus generation failed (exit ${result.status})`);
 }
 
-function trainSampler(config: TrainConfig, frontEnd: FrontEndConfig, step: number): PrefetchingSampler {
+function trainSampler(
+  config: TrainConfig,
+  modelConfig: ModelConfig,
+  frontEnd: FrontEndConfig,
+  step: number,
+): PrefetchingSampler {
   // Re-seeded from the step, so a resumed run does not replay the examples it already saw, and
   // re-created periodically so songs the generator finished meanwhile join the pool. Features are
   // computed on a worker thread while the model trains on the previous batch.
@@ -96,6 +101,7 @@ function trainSampler(config: TrainConfig, frontEnd: FrontEndConfig, step: numbe
     batchSize: config.batchSize,
     targetLeak: targetLeakAt(config, step),
     fullContextProbability: config.fullContextProbability,
+    teacherColumns: modelConfig.schedule.teacherWeight > 0 ? patchGrid(modelConfig).gridTime : 0,
   });
 }
 
@@ -195,7 +201,7 @@ async function main(): Promise<void> {
   const backend = await initTrainingBackend({ backend: options.backend });
   log(`backend ${backend.backend} (native kernels: ${backend.nativeKernels.join(', ') || 'none'})`);
   const frontEnd = measureFrontEnd(config, runDir);
-  const modelConfig = presetConfig(config.preset, { schedule: config.schedule });
+  const modelConfig = presetConfig(config.preset, { ...config.architecture, schedule: config.schedule });
   const model = createStemJepa(modelConfig, config.seed);
   if (existsSync(join(checkpointDir, CHECKPOINT_FILE))) {
     model.loadCheckpoint(checkpointDir);
@@ -208,7 +214,7 @@ async function main(): Promise<void> {
     : Number.POSITIVE_INFINITY;
   const metricsLog = join(runDir, 'progress.jsonl');
   const meter = new ThroughputMeter();
-  let sampler = trainSampler(config, frontEnd, model.step);
+  let sampler = trainSampler(config, modelConfig, frontEnd, model.step);
   // Not checkpointed: after a resume it refills within capacity / batchSize steps.
   const queue = new NegativeQueue(config.contrastiveQueue, model.contrastiveWidth);
   let lastCheckpoint = Date.now();
@@ -239,7 +245,7 @@ async function main(): Promise<void> {
       const rate = meter.examplesPerSecond();
       const eta = ((totalSteps - model.step) * config.batchSize) / rate;
       log(
-        `step ${model.step}/${totalSteps} loss ${loss.toFixed(4)} nce ${stats.contrastiveLoss.toFixed(3)} lr ${stats.learningRate.toExponential(2)} ` +
+        `step ${model.step}/${totalSteps} loss ${loss.toFixed(4)} nce ${stats.contrastiveLoss.toFixed(3)} teacher ${stats.teacherLoss.toFixed(4)} lr ${stats.learningRate.toExponential(2)} ` +
           `ema ${stats.emaMomentum.toFixed(4)} std ${stats.contextStd.toFixed(3)}/${stats.targetStd.toFixed(3)} ` +
           `rank ${stats.contextEffectiveRank.toFixed(1)} | ${Number.isFinite(rate) ? rate.toFixed(1) : '?'} ex/s | ETA ${formatDuration(eta)}`,
       );
@@ -256,7 +262,7 @@ async function main(): Promise<void> {
         log('WARNING: embedding std near zero across the batch: representation collapse');
       appendFileSync(metricsLog, `${JSON.stringify({ kind: 'validation', step: model.step, ...result })}\n`);
       await sampler.close();
-      sampler = trainSampler(config, frontEnd, model.step);
+      sampler = trainSampler(config, modelConfig, frontEnd, model.step);
       meter.reset();
     }
     if (Date.now() - lastCheckpoint > config.checkpointEveryMinutes * 60_000) {

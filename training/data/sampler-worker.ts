@@ -12,6 +12,8 @@ parentPort!.on('message', () => {
     batch.target.buffer,
     batch.instrumentIds.buffer,
     batch.startSamples.buffer,
+    ...(batch.teacher ? [batch.teacher.buffer] : []),
+    ...(batch.targetTeacher ? [batch.targetTeacher.buffer] : []),
   ] as ArrayBuffer[];
   parentPort!.postMessage(batch, buffers);
 });

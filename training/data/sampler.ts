@@ -2,6 +2,7 @@ import { isSilent } from '../../src/audio/chunk.js';
 import { chunkSamples, DEFAULT_FRONT_END, type FrontEndConfig } from '../../src/audio/frontend-config.js';
 import { LogMelSpectrogram } from '../../src/audio/log-mel.js';
 import { type Instrument, instrumentId } from '../../src/instruments.js';
+import { AcousticTeacher } from './acoustic-teacher.js';
 import { listSongs, loadSong, type SongMeta, type Split } from './corpus.js';
 import { Rng } from './random.js';
 
@@ -43,6 +44,11 @@ export interface ExampleSamplerOptions {
    * tempo with the target, which makes them slow to learn from on a short CPU budget.
    */
   fullContextProbability?: number;
+  /**
+   * Time columns of the acoustic teacher's descriptors of each context and target (see
+   * AcousticTeacher); 0 (default) computes none.
+   */
+  teacherColumns?: number;
 }
 
 export interface RawExample {
@@ -69,6 +75,10 @@ export interface TrainingBatch {
   /** Which stem of its song each target is. */
   targetStems: string[];
   batchSize: number;
+  /** `[B, teacherColumns, TEACHER_CHANNELS]` descriptors of each context, when asked for. */
+  teacher?: Float32Array;
+  /** The same descriptors of each target. */
+  targetTeacher?: Float32Array;
 }
 
 /**
@@ -113,6 +123,7 @@ export class ExampleSampler {
   private readonly targetLeak: number;
   private readonly fullContextProbability: number;
   private readonly spectrogram: LogMelSpectrogram;
+  private readonly teacher: AcousticTeacher | undefined;
   private readonly pool: ResidentSong[] = [];
   private examplesSinceSwap = 0;
 
@@ -132,6 +143,9 @@ export class ExampleSampler {
     this.targetLeak = options.targetLeak ?? 0;
     this.fullContextProbability = options.fullContextProbability ?? 0;
     this.spectrogram = new LogMelSpectrogram(this.config);
+    this.teacher = options.teacherColumns
+      ? new AcousticTeacher(this.config, options.teacherColumns)
+      : undefined;
     if (this.spectrogram.frameCount(this.cropLength) !== this.config.chunkFrames) {
       throw new RangeError(
         `a ${this.cropLength}-sample crop does not give ${this.config.chunkFrames} frames`,
@@ -242,11 +256,18 @@ export class ExampleSampler {
       startSamples: new Int32Array(batchSize),
       targetStems: [],
       batchSize,
+      teacher: this.teacher ? new Float32Array(batchSize * this.teacher.width) : undefined,
+      targetTeacher: this.teacher ? new Float32Array(batchSize * this.teacher.width) : undefined,
     };
     for (let b = 0; b < batchSize; b++) {
       const example = this.sampleExample();
       this.spectrogram.computeInto(example.context, batch.context, b * perExample);
       this.spectrogram.computeInto(example.target, batch.target, b * perExample);
+      if (this.teacher) {
+        const [from, to, at] = [b * perExample, (b + 1) * perExample, b * this.teacher.width];
+        this.teacher.describeInto(example.context, batch.context.subarray(from, to), batch.teacher!, at);
+        this.teacher.describeInto(example.target, batch.target.subarray(from, to), batch.targetTeacher!, at);
+      }
       batch.instrumentIds[b] = example.instrumentId;
       batch.songIds.push(example.songId);
       batch.startSamples[b] = example.startSample;

@@ -1,7 +1,7 @@
 import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
-import { type LogMel, LogMelSpectrogram } from '../../src/audio/log-mel.js';
-import { buildMelFilterbank } from '../../src/audio/mel-filterbank.js';
+import type { LogMel } from '../../src/audio/log-mel.js';
 import { normaliseInPlace } from '../../src/inference/pooling.js';
+import { ChromaFrames } from '../data/chroma.js';
 
 /**
  * The two reference rankings the model is compared with.
@@ -16,26 +16,6 @@ import { normaliseInPlace } from '../../src/inference/pooling.js';
 export function randomRank(gallerySize: number, random: () => number): number {
   return 1 + Math.floor(random() * gallerySize);
 }
-
-/**
- * The chroma front end: the project's log-mel with a long window and many narrow mel bands
- * between 55 Hz and 2 kHz, fine enough (≈ 4–9 Hz per band) to resolve semitones down to the bass
- * register, which the model's 80-band front end cannot.
- */
-export const CHROMA_FRONT_END: FrontEndConfig = Object.freeze({
-  sampleRate: 16_000,
-  nMels: 192,
-  nFft: 4096,
-  winLength: 4096,
-  // 0.2 s: ten frames per 2 s chroma segment are plenty, and the long FFT is the costly part.
-  hopLength: 3200,
-  fMin: 55,
-  fMax: 2000,
-  logEpsilon: 1e-10,
-  chunkFrames: 40,
-  normMean: 0,
-  normStd: 1,
-});
 
 /** Chroma is summarised per segment, so the feature says which chords sound when. */
 const CHROMA_SEGMENTS = 4;
@@ -68,18 +48,9 @@ export interface BaselineFeatureLayout {
 export class ChromaOnsetFeatures {
   readonly layout: BaselineFeatureLayout;
   readonly dim: number;
-  private readonly chromaSpectrogram: LogMelSpectrogram;
-  /** Per chroma mel band: the two nearest pitch classes and their weights. */
-  private readonly pitchClassWeights: { low: number; high: number; highWeight: number }[];
+  private readonly chroma = new ChromaFrames();
 
   constructor(private readonly modelFrontEnd: FrontEndConfig) {
-    this.chromaSpectrogram = new LogMelSpectrogram(CHROMA_FRONT_END);
-    this.pitchClassWeights = buildMelFilterbank(CHROMA_FRONT_END).map((filter) => {
-      // Pitch class of the band centre, continuous: 0 = C, 9 = A (440 Hz).
-      const pitch = (((12 * Math.log2(filter.centreHz / 440) + 9) % 12) + 12) % 12;
-      const low = Math.floor(pitch);
-      return { low: low % 12, high: (low + 1) % 12, highWeight: pitch - low };
-    });
     const frames = modelFrontEnd.chunkFrames;
     this.layout = {
       chroma: 12 * CHROMA_SEGMENTS,
@@ -111,17 +82,11 @@ export class ChromaOnsetFeatures {
   }
 
   private segmentChroma(samples: Float32Array, out: Float32Array): void {
-    const spectrogram = this.chromaSpectrogram.compute(samples);
-    const { nMels, nFrames, data } = spectrogram;
-    const { logEpsilon } = CHROMA_FRONT_END;
-    for (let frame = 0; frame < nFrames; frame++) {
-      const segment = Math.min(CHROMA_SEGMENTS - 1, Math.floor((frame * CHROMA_SEGMENTS) / nFrames));
-      for (let mel = 0; mel < nMels; mel++) {
-        // Magnitude (square root of the band power) keeps one loud note from drowning the rest.
-        const magnitude = Math.sqrt(Math.max(0, Math.exp(data[mel * nFrames + frame]) - logEpsilon));
-        const { low, high, highWeight } = this.pitchClassWeights[mel];
-        out[segment * 12 + low] += magnitude * (1 - highWeight);
-        out[segment * 12 + high] += magnitude * highWeight;
+    const { frames, data } = this.chroma.compute(samples);
+    for (let frame = 0; frame < frames; frame++) {
+      const segment = Math.min(CHROMA_SEGMENTS - 1, Math.floor((frame * CHROMA_SEGMENTS) / frames));
+      for (let pitchClass = 0; pitchClass < 12; pitchClass++) {
+        out[segment * 12 + pitchClass] += data[frame * 12 + pitchClass];
       }
     }
     for (let segment = 0; segment < CHROMA_SEGMENTS; segment++) {

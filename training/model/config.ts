@@ -77,6 +77,12 @@ export const ModelConfigSchema = z
        * columns' content can tell them apart, never their position). See `contrastiveLoss`.
        */
       contrastiveUnit: z.enum(['clip', 'column']).default('clip'),
+      /**
+       * Weight of the acoustic-teacher term (see `teacherLoss` and training/data/acoustic-teacher.ts):
+       * the first channels of the context encoder's time columns regress the context's own chroma
+       * and onset strength. 0 = the paper's objective only.
+       */
+      teacherWeight: z.number().nonnegative().default(0),
     }),
   })
   .superRefine((config, ctx) => {
@@ -154,6 +160,7 @@ const DEFAULT_SCHEDULE: ScheduleConfig = {
   predictionWeight: 1,
   contrastiveTemperature: 0.1,
   contrastiveUnit: 'clip',
+  teacherWeight: 0,
 };
 
 const SHARED = {

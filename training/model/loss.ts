@@ -81,3 +81,25 @@ export function contrastiveLoss(
     return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), -1)));
   });
 }
+
+/**
+ * The teacher's descriptors are scaled to about unit size per channel (unit chroma spreads over 12
+ * channels), like the encoder's layer-normalised channels: at their raw size they would hold about
+ * 1 % of an embedding's energy and count for nothing in a cosine.
+ */
+const TEACHER_SCALE = 3;
+
+/**
+ * Acoustic-teacher term: the first `channels` channels of each time column of the embeddings
+ * (patches averaged over the column's frequency rows, not normalised) should equal the teacher's
+ * descriptors `[B, gridTime, channels]` times TEACHER_SCALE; mean squared error over all of them.
+ */
+export function teacherLoss(patches: tf.Tensor, teacher: tf.Tensor3D, gridFreq: number): tf.Scalar {
+  return tf.tidy(() => {
+    const [batch, gridTime, channels] = teacher.shape;
+    const dim = patches.shape[2]!;
+    const columns = tf.mean(tf.reshape(patches, [batch, gridFreq, gridTime, dim]), 1);
+    const taught = tf.slice(columns, [0, 0, 0], [batch, gridTime, channels]);
+    return tf.mean(tf.squaredDifference(taught, tf.mul(teacher, tf.scalar(TEACHER_SCALE))));
+  });
+}

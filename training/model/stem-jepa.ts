@@ -5,7 +5,14 @@ import { type ModelConfig, ModelConfigSchema, patchGrid, type ScheduleConfig } f
 import { emaUpdate } from './ema.js';
 import { encode } from './encoder.js';
 import { InputShapeError } from './errors.js';
-import { clipEmbeddings, columnEmbeddings, contrastiveLoss, jepaLoss, varianceHinge } from './loss.js';
+import {
+  clipEmbeddings,
+  columnEmbeddings,
+  contrastiveLoss,
+  jepaLoss,
+  teacherLoss,
+  varianceHinge,
+} from './loss.js';
 import { batchEmbeddingStd, clipEmbeddingStd, effectiveRank } from './monitors.js';
 import { encoderParamSpecs, initParams, type NamedArrays, paramSpecs } from './params.js';
 import { predict } from './predictor.js';
@@ -30,6 +37,16 @@ export interface TrainBatch {
    * target, or another instrument). Absent: every other candidate is one.
    */
   excludedNegatives?: Uint8Array;
+  /**
+   * The acoustic teacher's descriptors of each context, `[B, gridTime, channels]` (see
+   * `schedule.teacherWeight`). Needed when that weight is above 0.
+   */
+  teacher?: Float32Array;
+  /**
+   * The same descriptors of each target, which the prediction's first channels should carry: the
+   * predictor learns to say which pitch classes and onsets the missing part has.
+   */
+  targetTeacher?: Float32Array;
 }
 
 /** What the last `trainStep` measured, for logging. */
@@ -40,6 +57,8 @@ export interface TrainStepStats {
   loss: number;
   /** The contrastive term (unweighted; 0 when its weight is 0). */
   contrastiveLoss: number;
+  /** The acoustic-teacher terms, context plus prediction (unweighted; 0 when their weight is 0). */
+  teacherLoss: number;
   learningRate: number;
   emaMomentum: number;
   /** `batchEmbeddingStd` of the context and target encoders' outputs: near 0 means collapse. */
@@ -170,6 +189,7 @@ export class StemJepa {
     });
     let loss = 0;
     let contrastive = 0;
+    let teacher = 0;
     try {
       passes.forEach(({ start, size }, index) => {
         const part = this.accumulate(
@@ -183,6 +203,7 @@ export class StemJepa {
         );
         loss += part.loss;
         contrastive += part.contrastive;
+        teacher += part.teacher;
         contextClips.push(part.contextClips);
         if (part.rankRows) rankRows.push(part.rankRows);
       });
@@ -210,6 +231,7 @@ export class StemJepa {
         step,
         loss,
         contrastiveLoss: contrastive,
+        teacherLoss: teacher,
         learningRate: rate,
         emaMomentum: momentum,
         contextStd,
@@ -252,19 +274,30 @@ export class StemJepa {
     shared: { targets: tf.Tensor2D | tf.Tensor3D; excluded: tf.Tensor2D | undefined },
     sums: Map<string, tf.Tensor>,
     keepRankRows: boolean,
-  ): { loss: number; contrastive: number; contextClips: tf.Tensor; rankRows?: tf.Tensor } {
+  ): { loss: number; contrastive: number; teacher: number; contextClips: tf.Tensor; rankRows?: tf.Tensor } {
     const weight = size / batch.batchSize;
     const onlineOps = tfOps(mapLookup(this.online));
     const variables = [...this.online.entries()];
-    const { varianceWeight, varianceTarget, contrastiveWeight, contrastiveTemperature, predictionWeight } =
-      this.config.schedule;
+    const {
+      varianceWeight,
+      varianceTarget,
+      contrastiveWeight,
+      contrastiveTemperature,
+      predictionWeight,
+      teacherWeight,
+    } = this.config.schedule;
+    const { gridFreq } = patchGrid(this.config);
     return tf.tidy(() => {
       const { context, ids } = this.sliceTensors(batch, start, size);
+      const teacher = teacherWeight > 0 ? this.teacherSlice(batch.teacher!, batch, start, size) : undefined;
+      const targetTeacher =
+        teacherWeight > 0 ? this.teacherSlice(batch.targetTeacher!, batch, start, size) : undefined;
       const positives = tf.range(start, start + size, 1, 'int32') as tf.Tensor1D;
       const excluded = shared.excluded?.slice([start, 0], [size, shared.targets.shape[0]]);
       let contextEmbeddings: tf.Tensor | undefined;
       let predictionLoss: tf.Scalar | undefined;
       let contrastiveTerm: tf.Scalar | undefined;
+      let teacherTerm: tf.Scalar | undefined;
       const { grads } = tf.variableGrads(
         () => {
           contextEmbeddings = tf.keep(encode(onlineOps, this.config, context));
@@ -287,6 +320,15 @@ export class StemJepa {
             );
             total = tf.add(total, tf.mul(contrastiveTerm, contrastiveWeight));
           }
+          if (teacher && targetTeacher) {
+            teacherTerm = tf.keep(
+              tf.add(
+                teacherLoss(contextEmbeddings, teacher, gridFreq),
+                teacherLoss(predicted, targetTeacher, gridFreq),
+              ),
+            );
+            total = tf.add(total, tf.mul(teacherTerm, teacherWeight));
+          }
           return total;
         },
         variables.map(([, variable]) => variable),
@@ -301,10 +343,16 @@ export class StemJepa {
       const result = {
         loss: predictionLoss!.dataSync()[0] * weight,
         contrastive: contrastiveTerm ? contrastiveTerm.dataSync()[0] * weight : 0,
+        teacher: teacherTerm ? teacherTerm.dataSync()[0] * weight : 0,
         contextClips: tf.keep(tf.mean(embeddings, 1)),
         rankRows: keepRankRows ? tf.keep(tf.reshape(embeddings, [-1, this.config.dim])) : undefined,
       };
-      tf.dispose([embeddings, predictionLoss!, ...(contrastiveTerm ? [contrastiveTerm] : [])]);
+      tf.dispose([
+        embeddings,
+        predictionLoss!,
+        ...(contrastiveTerm ? [contrastiveTerm] : []),
+        ...(teacherTerm ? [teacherTerm] : []),
+      ]);
       return result;
     });
   }
@@ -403,6 +451,18 @@ export class StemJepa {
     if (batch.instrumentIds.length !== batchSize) {
       throw new InputShapeError('instrumentIds', `[${batchSize}]`, [batch.instrumentIds.length]);
     }
+    if (this.config.schedule.teacherWeight > 0) {
+      const { gridTime } = patchGrid(this.config);
+      for (const [name, values] of [
+        ['teacher', batch.teacher],
+        ['targetTeacher', batch.targetTeacher],
+      ] as const) {
+        const length = values?.length ?? 0;
+        if (length === 0 || length % (batchSize * gridTime) !== 0) {
+          throw new InputShapeError(name, `[${batchSize}, ${gridTime}, channels]`, [length]);
+        }
+      }
+    }
     const width = this.contrastiveWidth;
     if (batch.queuedNegatives && batch.queuedNegatives.length % width !== 0) {
       throw new InputShapeError('queuedNegatives', `[Q, ${width}]`, [batch.queuedNegatives.length]);
@@ -412,6 +472,17 @@ export class StemJepa {
       const expectedPairs = `[${batchSize}, ${candidates}]`;
       throw new InputShapeError('excludedNegatives', expectedPairs, [batch.excludedNegatives.length]);
     }
+  }
+
+  /** Teacher descriptors of examples `[start, start + size)`: `[size, gridTime, channels]`. */
+  private teacherSlice(values: Float32Array, batch: TrainBatch, start: number, size: number): tf.Tensor3D {
+    const width = values.length / batch.batchSize;
+    const { gridTime } = patchGrid(this.config);
+    return tf.tensor3d(values.subarray(start * width, (start + size) * width), [
+      size,
+      gridTime,
+      width / gridTime,
+    ]);
   }
 
   private queuedCount(batch: TrainBatch): number {

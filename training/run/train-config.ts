@@ -5,6 +5,22 @@ import { ModelConfigSchema } from '../model/config.js';
 /** `training/config.json`: every hyper-parameter of a training run, in one file. */
 export const TrainConfigSchema = z.object({
   preset: z.enum(['tiny', 'small', 'base']),
+  /**
+   * Changes to the preset's network, e.g. `{ "patchHeight": 80 }` for patches spanning every mel
+   * bin (one token per time column). The result is recorded in the manifest's `architecture`.
+   */
+  architecture: z
+    .object({
+      patchHeight: ModelConfigSchema.shape.patchHeight,
+      patchWidth: ModelConfigSchema.shape.patchWidth,
+      dim: ModelConfigSchema.shape.dim,
+      depth: ModelConfigSchema.shape.depth,
+      heads: ModelConfigSchema.shape.heads,
+      mlpRatio: ModelConfigSchema.shape.mlpRatio,
+      patchEmbedInitStd: z.number().positive(),
+    })
+    .partial()
+    .default({}),
   seed: z.number().int().nonnegative(),
   batchSize: z.number().int().positive(),
   schedule: ModelConfigSchema.shape.schedule.partial(),

@@ -194,6 +194,23 @@ describe('StemJepa training', () => {
     },
   );
 
+  it('with a teacher weight, needs the teacher and pulls the context columns toward it', () => {
+    const taught = presetConfig('tiny', { schedule: { totalSteps: 20, warmupSteps: 2, teacherWeight: 10 } });
+    const model = createStemJepa(taught, 17);
+    const batch = makeBatch(8);
+    expect(() => model.trainStep(batch)).toThrow(InputShapeError);
+    const gridTime = taught.chunkFrames / taught.patchWidth;
+    const teacher = new Float32Array(batch.batchSize * gridTime * 13).fill(0.5);
+    const losses = Array.from({ length: 4 }, () => {
+      model.trainStep({ ...batch, teacher, targetTeacher: teacher });
+      return model.lastStats!.teacherLoss;
+    });
+    expect(losses[0]).toBeGreaterThan(0);
+    for (let i = 1; i < losses.length; i++) expect(losses[i]).toBeLessThan(losses[i - 1]);
+    expect(losses[3]).toBeLessThan(losses[0] * 0.9);
+    model.dispose();
+  });
+
   it('embeds and predicts with the documented shapes', () => {
     const model = createStemJepa(config, 15);
     const logMel = tf.zeros([3, 1, config.nMels, config.chunkFrames]) as tf.Tensor4D;
