@@ -15,9 +15,10 @@
  * - One process per data directory (an exclusive SQLite lock; `DATA_DIR_LOCKED` otherwise).
  * - A data directory is bound to the model id and dimension it was created with (`MODEL_MISMATCH`).
  *
- * Storage cost per chunk is about dim × (4 + 50 × 4 + 250 × 2) bytes (vector, timeline, patches):
- * measured 91 KB at dim 128 (82 MB per audio hour at the 4 s chunk hop) and 182 KB at dim 256
- * (164 MB per audio hour); see `test/index/bench/catalog-bench.ts`.
+ * Storage cost per chunk is about dim × (4 + gridTime × 4 + numPatches × 2) bytes (vector, timeline,
+ * float16 patches): for a 250-patch model measured 91 KB at dim 128 (82 MB per audio hour at the
+ * 4 s chunk hop) and 182 KB at dim 256; for the shipped 50-patch model the formula gives 39 KB (not measured).
+ * See `test/index/bench/catalog-bench.ts`.
  */
 
 export * from './errors.js';
