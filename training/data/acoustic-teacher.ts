@@ -6,8 +6,9 @@ export const TEACHER_CHANNELS = 13;
 /** A chroma frame quieter than this (L2 norm of band magnitudes) is silence: all zeros. */
 const MIN_CHROMA_NORM = 1e-3;
 /**
- * Onset strength (mean rise per mel band per frame, in nats) that maps to 1. Measured on training
- * crops: a column with a drum hit or a note onset reaches it, a held chord stays near 0.1.
+ * Onset strength (mean rise per mel band per frame, in nats) that maps to 1; stronger onsets are
+ * clipped. Measured on one batch of 32 training contexts (1,600 columns): median 0.29, 90th
+ * percentile 0.69, 99th 0.98, so clipping is rare.
  */
 const ONSET_SCALE = 1;
 

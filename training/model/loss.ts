@@ -45,10 +45,14 @@ export function clipEmbeddings(patches: tf.Tensor): tf.Tensor2D {
  * Averaging these over time gives the direction of `clipEmbeddings`.
  */
 export function columnEmbeddings(patches: tf.Tensor, gridFreq: number, gridTime: number): tf.Tensor3D {
+  return tf.tidy(() => l2Normalise(columnMeans(l2Normalise(patches), gridFreq, gridTime)));
+}
+
+/** Patches `[B, gridFreq * gridTime, D]` (frequency-row-major) averaged per time column: `[B, gridTime, D]`. */
+function columnMeans(patches: tf.Tensor, gridFreq: number, gridTime: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [batch, , dim] = patches.shape as [number, number, number];
-    const grid = tf.reshape(l2Normalise(patches), [batch, gridFreq, gridTime, dim]);
-    return l2Normalise(tf.mean(grid, 1)) as tf.Tensor3D;
+    return tf.mean(tf.reshape(patches, [batch, gridFreq, gridTime, dim]), 1) as tf.Tensor3D;
   });
 }
 
@@ -97,8 +101,7 @@ const TEACHER_SCALE = 3;
 export function teacherLoss(patches: tf.Tensor, teacher: tf.Tensor3D, gridFreq: number): tf.Scalar {
   return tf.tidy(() => {
     const [batch, gridTime, channels] = teacher.shape;
-    const dim = patches.shape[2]!;
-    const columns = tf.mean(tf.reshape(patches, [batch, gridFreq, gridTime, dim]), 1);
+    const columns = columnMeans(patches, gridFreq, gridTime);
     const taught = tf.slice(columns, [0, 0, 0], [batch, gridTime, channels]);
     return tf.mean(tf.squaredDifference(taught, tf.mul(teacher, tf.scalar(TEACHER_SCALE))));
   });
