@@ -102,6 +102,7 @@ function trainSampler(
     targetLeak: targetLeakAt(config, step),
     fullContextProbability: config.fullContextProbability,
     teacherColumns: modelConfig.schedule.teacherWeight > 0 ? patchGrid(modelConfig).gridTime : 0,
+    teacherTempoBins: modelConfig.schedule.teacherTempoBins,
   });
 }
 

@@ -49,6 +49,8 @@ export interface ExampleSamplerOptions {
    * AcousticTeacher); 0 (default) computes none.
    */
   teacherColumns?: number;
+  /** Rhythm bins the teacher appends to each column (see AcousticTeacher); default 0. */
+  teacherTempoBins?: number;
 }
 
 export interface RawExample {
@@ -75,7 +77,7 @@ export interface TrainingBatch {
   /** Which stem of its song each target is. */
   targetStems: string[];
   batchSize: number;
-  /** `[B, teacherColumns, TEACHER_CHANNELS]` descriptors of each context, when asked for. */
+  /** `[B, teacherColumns, channels]` descriptors of each context, when asked for. */
   teacher?: Float32Array;
   /** The same descriptors of each target. */
   targetTeacher?: Float32Array;
@@ -144,7 +146,7 @@ export class ExampleSampler {
     this.fullContextProbability = options.fullContextProbability ?? 0;
     this.spectrogram = new LogMelSpectrogram(this.config);
     this.teacher = options.teacherColumns
-      ? new AcousticTeacher(this.config, options.teacherColumns)
+      ? new AcousticTeacher(this.config, options.teacherColumns, options.teacherTempoBins ?? 0)
       : undefined;
     if (this.spectrogram.frameCount(this.cropLength) !== this.config.chunkFrames) {
       throw new RangeError(

@@ -2,6 +2,7 @@ import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
 import type { LogMel } from '../../src/audio/log-mel.js';
 import { normaliseInPlace } from '../../src/inference/pooling.js';
 import { ChromaFrames } from '../data/chroma.js';
+import { hasOnsets, spectralFlux, TEMPO_LAGS, tempoAutocorrelation } from '../data/onsets.js';
 
 /**
  * The two reference rankings the model is compared with.
@@ -19,21 +20,14 @@ export function randomRank(gallerySize: number, random: () => number): number {
 
 /** Chroma is summarised per segment, so the feature says which chords sound when. */
 const CHROMA_SEGMENTS = 4;
-/** Onset-strength autocorrelation lags in frames (10 ms): 0.2–1.5 s, i.e. 40–300 beats per minute. */
-const MIN_LAG = 20;
-const MAX_LAG = 150;
 /** Onset envelope resolution in frames (80 ms), for where the accents fall in the chunk. */
 const ENVELOPE_FRAMES = 8;
 /**
- * Below these a block is left at zero instead of being normalised: rounding noise in a silent
- * or perfectly steady chunk would otherwise become a unit vector that looks like content.
- * Chroma: summed band magnitude per segment (a −60 dBFS tone gives ≈ 20). Onsets: mean squared
- * spectral flux in nats² per frame (real note onsets give ≫ 1).
+ * Below this a chroma block is left at zero instead of being normalised: rounding noise in a
+ * silent chunk would otherwise become a unit vector that looks like content. Summed band
+ * magnitude per segment (a −60 dBFS tone gives ≈ 20). The onset blocks have `hasOnsets`.
  */
 const MIN_CHROMA_NORM = 1e-2;
-const MIN_ONSET_ENERGY = 1e-4;
-/** Dynamic range of the onset detector: 40 dB in nats of power. */
-const ONSET_RANGE = Math.log(1e4);
 
 export interface BaselineFeatureLayout {
   chroma: number;
@@ -54,7 +48,7 @@ export class ChromaOnsetFeatures {
     const frames = modelFrontEnd.chunkFrames;
     this.layout = {
       chroma: 12 * CHROMA_SEGMENTS,
-      tempo: MAX_LAG - MIN_LAG + 1,
+      tempo: TEMPO_LAGS,
       envelope: Math.ceil(frames / ENVELOPE_FRAMES),
     };
     this.dim = this.layout.chroma + this.layout.tempo + this.layout.envelope;
@@ -70,9 +64,9 @@ export class ChromaOnsetFeatures {
     const tempo = features.subarray(this.layout.chroma, this.layout.chroma + this.layout.tempo);
     const envelope = features.subarray(this.layout.chroma + this.layout.tempo);
     this.segmentChroma(samples, chroma);
-    const onsets = this.onsetStrength(modelLogMel);
-    if (meanSquare(onsets) >= MIN_ONSET_ENERGY) {
-      autocorrelation(onsets, tempo);
+    const onsets = spectralFlux(modelLogMel, this.modelFrontEnd);
+    if (hasOnsets(onsets)) {
+      tempoAutocorrelation(onsets, tempo);
       pooledEnvelope(onsets, envelope);
       normaliseInPlace(tempo);
       normaliseInPlace(envelope);
@@ -97,49 +91,12 @@ export class ChromaOnsetFeatures {
     // Each segment is unit length (or zero); scale so the whole chroma block is at most unit length.
     for (let i = 0; i < out.length; i++) out[i] /= Math.sqrt(CHROMA_SEGMENTS);
   }
-
-  /** Half-wave rectified spectral flux of the (un-normalised) log-mel, mean removed. */
-  private onsetStrength(logMel: LogMel): Float64Array {
-    const { nMels, nFrames, data } = logMel;
-    const { normStd } = this.modelFrontEnd;
-    const flux = new Float64Array(nFrames);
-    // The first and last frames' windows hang over the chunk's edges, where the front end pads
-    // with zeros: their level changes are the chunk boundary, not onsets in the music.
-    const edge = Math.ceil(this.modelFrontEnd.winLength / 2 / this.modelFrontEnd.hopLength) + 1;
-    const firstFrame = edge;
-    const endFrame = nFrames - edge;
-    // Levels more than ONSET_RANGE below the chunk's loudest band are clamped: the log of faint
-    // window leakage swings wildly from frame to frame and would read as onsets.
-    let peak = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < data.length; i++) peak = Math.max(peak, data[i]);
-    const floor = peak - ONSET_RANGE / normStd;
-    const level = (i: number) => Math.max(floor, data[i]);
-    for (let mel = 0; mel < nMels; mel++) {
-      const row = mel * nFrames;
-      for (let frame = firstFrame; frame < endFrame; frame++) {
-        const rise = (level(row + frame) - level(row + frame - 1)) * normStd;
-        if (rise > 0) flux[frame] += rise;
-      }
-    }
-    const mean = flux.reduce((sum, value) => sum + value, 0) / Math.max(1, endFrame - firstFrame);
-    for (let frame = firstFrame; frame < endFrame; frame++) flux[frame] -= mean;
-    return flux;
-  }
 }
 
 function meanSquare(values: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
   return values.length > 0 ? sum / values.length : 0;
-}
-
-/** Autocorrelation of `signal` at lags MIN_LAG..MAX_LAG, each normalised by the overlap length. */
-function autocorrelation(signal: Float64Array, out: Float32Array): void {
-  for (let lag = MIN_LAG; lag <= MAX_LAG; lag++) {
-    let sum = 0;
-    for (let i = lag; i < signal.length; i++) sum += signal[i] * signal[i - lag];
-    out[lag - MIN_LAG] = sum / Math.max(1, signal.length - lag);
-  }
 }
 
 function pooledEnvelope(signal: Float64Array, out: Float32Array): void {

@@ -83,6 +83,12 @@ export const ModelConfigSchema = z
        * and onset strength. 0 = the paper's objective only.
        */
       teacherWeight: z.number().nonnegative().default(0),
+      /**
+       * Log-spaced onset-autocorrelation bins the teacher appends to every column (see
+       * AcousticTeacher): the crop's tempo and metre, which the column means otherwise lose.
+       * 0 = chroma and onset strength only.
+       */
+      teacherTempoBins: z.number().int().nonnegative().max(131).default(0),
     }),
   })
   .superRefine((config, ctx) => {
@@ -161,6 +167,7 @@ const DEFAULT_SCHEDULE: ScheduleConfig = {
   contrastiveTemperature: 0.1,
   contrastiveUnit: 'clip',
   teacherWeight: 0,
+  teacherTempoBins: 0,
 };
 
 const SHARED = {

@@ -46,6 +46,41 @@ describe('AcousticTeacher', () => {
     expect(Array.from(column(values, 5).subarray(0, 12)).every((value) => value === 0)).toBe(true);
   });
 
+  it('appends the same unit-length tempo descriptor to every column, whose peak follows the beat period', () => {
+    const clicks = (periodSeconds: number) => {
+      const samples = new Float32Array(length);
+      let seed = 7;
+      for (let start = 0.1; start < 7.9; start += periodSeconds) {
+        const first = Math.round(start * frontEnd.sampleRate);
+        for (let i = first; i < first + 320; i++) {
+          seed = (seed * 16_807) % 2_147_483_647;
+          samples[i] = (seed / 2_147_483_647 - 0.5) * 0.8;
+        }
+      }
+      return samples;
+    };
+    const tempoBins = 20;
+    const teacher = new AcousticTeacher(frontEnd, columns, tempoBins);
+    expect(teacher.channels).toBe(TEACHER_CHANNELS + tempoBins);
+    const peakBin = (samples: Float32Array) => {
+      const out = new Float32Array(teacher.width);
+      teacher.describeInto(samples, new LogMelSpectrogram(frontEnd).compute(samples).data, out, 0);
+      const first = out.subarray(TEACHER_CHANNELS, teacher.channels);
+      const last = out.subarray(49 * teacher.channels + TEACHER_CHANNELS, 50 * teacher.channels);
+      expect(Array.from(last)).toEqual(Array.from(first));
+      expect(Math.hypot(...first)).toBeCloseTo(1, 4);
+      return first.indexOf(Math.max(...first));
+    };
+    // 0.25 s and 0.5 s beats: lags 25 and 50 frames, a factor 2 apart in the log-spaced bins.
+    const fast = peakBin(clicks(0.25));
+    const slow = peakBin(clicks(0.5));
+    expect(slow).toBeGreaterThan(fast + 4);
+    const silence = new Float32Array(teacher.width);
+    const quiet = new Float32Array(length);
+    teacher.describeInto(quiet, new LogMelSpectrogram(frontEnd).compute(quiet).data, silence, 0);
+    expect(silence.every((value) => value === 0)).toBe(true);
+  });
+
   it('refuses a column count that does not divide the frames', () => {
     expect(() => new AcousticTeacher(frontEnd, 7)).toThrow(RangeError);
   });
