@@ -48,7 +48,7 @@ export class AcousticTeacher {
     this.framesPerColumn = frontEnd.chunkFrames / columns;
     this.tempoBinOfLag = logSpacedBins(tempoBins);
     this.lagsPerTempoBin = new Int32Array(tempoBins);
-    for (const bin of this.tempoBinOfLag) if (tempoBins > 0) this.lagsPerTempoBin[bin]++;
+    if (tempoBins > 0) for (const bin of this.tempoBinOfLag) this.lagsPerTempoBin[bin]++;
   }
 
   /** Values per column: TEACHER_CHANNELS, then the tempo bins. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_FRONT_END } from '../../src/audio/frontend-config.js';
 import { INSTRUMENTS } from '../../src/instruments.js';
+import { TEMPO_LAGS } from '../data/onsets.js';
 
 /**
  * Everything that determines the Stem-JEPA network and its optimisation schedule. It is stored in
@@ -88,7 +89,7 @@ export const ModelConfigSchema = z
        * AcousticTeacher): the crop's tempo and metre, which the column means otherwise lose.
        * 0 = chroma and onset strength only.
        */
-      teacherTempoBins: z.number().int().nonnegative().max(131).default(0),
+      teacherTempoBins: z.number().int().nonnegative().max(TEMPO_LAGS).default(0),
     }),
   })
   .superRefine((config, ctx) => {
