@@ -1,4 +1,5 @@
 import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
+import { normaliseInPlace } from '../../src/inference/pooling.js';
 import { CHROMA_FRONT_END, ChromaFrames } from './chroma.js';
 import { hasOnsets, MIN_TEMPO_LAG, spectralFlux, TEMPO_LAGS, tempoAutocorrelation } from './onsets.js';
 
@@ -97,8 +98,7 @@ export class AcousticTeacher {
       const bin = this.tempoBinOfLag[lag];
       bins[bin] += this.lags[lag] / this.lagsPerTempoBin[bin];
     }
-    const norm = Math.hypot(...bins);
-    if (norm > 0) for (let bin = 0; bin < bins.length; bin++) bins[bin] /= norm;
+    normaliseInPlace(bins);
     return bins;
   }
 
