@@ -15,6 +15,7 @@ import {
   songsDir,
   splitForSeed,
 } from './corpus.js';
+import { meanSquare } from './level.js';
 import { DRUM_CHANNEL, programName } from './programs.js';
 import { Rng } from './random.js';
 import { renderStems } from './render.js';
@@ -62,9 +63,7 @@ function peakOf(samples: Float32Array): number {
 }
 
 function rmsDb(samples: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < samples.length; i++) sum += samples[i] * samples[i];
-  return 20 * Math.log10(Math.sqrt(sum / Math.max(1, samples.length)) + 1e-12);
+  return 20 * Math.log10(Math.sqrt(meanSquare(samples)) + 1e-12);
 }
 
 function scaled(samples: Float32Array, gain: number): Float32Array {

@@ -2,6 +2,7 @@ import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
 import type { LogMel } from '../../src/audio/log-mel.js';
 import { normaliseInPlace } from '../../src/inference/pooling.js';
 import { ChromaFrames } from '../data/chroma.js';
+import { meanSquare } from '../data/level.js';
 import { hasOnsets, spectralFlux, TEMPO_LAGS, tempoAutocorrelation } from '../data/onsets.js';
 
 /**
@@ -91,12 +92,6 @@ export class ChromaOnsetFeatures {
     // Each segment is unit length (or zero); scale so the whole chroma block is at most unit length.
     for (let i = 0; i < out.length; i++) out[i] /= Math.sqrt(CHROMA_SEGMENTS);
   }
-}
-
-function meanSquare(values: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
-  return values.length > 0 ? sum / values.length : 0;
 }
 
 function pooledEnvelope(signal: Float64Array, out: Float32Array): void {
