@@ -1,5 +1,6 @@
 import { AudioOptionError } from './errors.js';
 import { chunkSamples, type FrontEndConfig } from './frontend-config.js';
+import { meanSquare } from './level.js';
 
 export interface AudioChunk {
   index: number;
@@ -71,8 +72,5 @@ function hopSamples(hopSeconds: number | undefined, sampleRate: number, chunkLen
  */
 export function isSilent(samples: Float32Array, thresholdDb = DEFAULT_SILENCE_DB): boolean {
   if (samples.length === 0) return true;
-  let sumSquares = 0;
-  for (let i = 0; i < samples.length; i++) sumSquares += samples[i] * samples[i];
-  const rms = Math.sqrt(sumSquares / samples.length);
-  return 20 * Math.log10(rms) < thresholdDb;
+  return 20 * Math.log10(Math.sqrt(meanSquare(samples))) < thresholdDb;
 }

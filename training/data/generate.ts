@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSilent } from '../../src/audio/chunk.js';
+import { meanSquare } from '../../src/audio/level.js';
 import { encodeWav } from '../../src/audio/wav.js';
 import { instrumentId } from '../../src/instruments.js';
 import {
@@ -15,7 +16,6 @@ import {
   songsDir,
   splitForSeed,
 } from './corpus.js';
-import { meanSquare } from './level.js';
 import { DRUM_CHANNEL, programName } from './programs.js';
 import { Rng } from './random.js';
 import { renderStems } from './render.js';

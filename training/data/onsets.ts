@@ -1,5 +1,5 @@
 import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
-import { meanSquare } from './level.js';
+import { meanSquare } from '../../src/audio/level.js';
 
 /**
  * Onset strength and its periodicity, read from a chunk's normalised log-mel. Shared by the
@@ -56,7 +56,7 @@ export function spectralFlux(logMel: NormalisedLogMel, frontEnd: FrontEndConfig)
 
 /** Whether a flux signal holds onsets at all (see MIN_ONSET_ENERGY). */
 export function hasOnsets(flux: Float64Array): boolean {
-  return flux.length > 0 && meanSquare(flux) >= MIN_ONSET_ENERGY;
+  return meanSquare(flux) >= MIN_ONSET_ENERGY;
 }
 
 /** Autocorrelation of `flux` at lags MIN_TEMPO_LAG..MAX_TEMPO_LAG (TEMPO_LAGS values), each normalised by the overlap length. */

@@ -1,8 +1,8 @@
 import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
+import { meanSquare } from '../../src/audio/level.js';
 import type { LogMel } from '../../src/audio/log-mel.js';
 import { normaliseInPlace } from '../../src/inference/pooling.js';
 import { ChromaFrames } from '../data/chroma.js';
-import { meanSquare } from '../data/level.js';
 import { hasOnsets, spectralFlux, TEMPO_LAGS, tempoAutocorrelation } from '../data/onsets.js';
 
 /**
