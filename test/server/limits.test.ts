@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { EmbeddingModel } from '../../src/server/ports.js';
-import { loadTestModel, startApp, tempDir, testConfig, waitFor } from '../helpers/app.js';
+import { loadTestModel, startApp, tempDir, testConfig } from '../helpers/app.js';
 import { makeSong, SAMPLE_RATE, wavBytes } from '../helpers/songs.js';
 
 /** Cross-cutting behaviour: auth, limits, rate limiting, backpressure, observability, docs. */
@@ -152,32 +152,30 @@ describe('rate limiting', () => {
 
 describe('backpressure', () => {
   it('answers 503 QUEUE_FULL with Retry-After when the inference queue is full', async () => {
-    // The first upload's chunks wait in the encoder queue (batch not full, wait not over); a second
-    // upload sent while they wait would take the queue past its bound, so it is refused at once.
+    // Batches of one chunk and two audio workers: two long uploads sent together are decoded side
+    // by side; whichever reaches the model second finds the other's chunks still queued (one model
+    // call per chunk, ~150 of them), and its own would take the queue past its bound, so it is
+    // refused at once instead of waiting.
     const dir = tempDir();
     dirs.push(dir);
     const config = await testConfig(dir.path, {
       STEMDEX_QUEUE_MAX: '10',
-      STEMDEX_BATCH_MAX_SIZE: '64',
-      STEMDEX_BATCH_MAX_WAIT_MS: '5000',
+      STEMDEX_BATCH_MAX_SIZE: '1',
+      STEMDEX_AUDIO_WORKERS: '2',
     });
-    const registry = new Registry();
-    const queuedModel = await loadTestModel(config, registry);
-    const app = await startApp(config, { model: queuedModel, registry });
+    const queuedModel = await loadTestModel(config);
+    const app = await startApp(config, { model: queuedModel });
     try {
-      const long = wavBytes(makeSong(8, 32).stems.piano!); // 8 chunks
+      const long = wavBytes(
+        Float32Array.from({ length: 600 * SAMPLE_RATE }, (_, i) => 0.3 * Math.sin(i * 0.1)),
+      );
       const upload = () =>
         request(app.server).post('/v1/stems').field('instrument', 'piano').attach('file', long, 'p.wav');
-      // `.then` sends the request now; it is awaited at the end.
-      const first = upload().then((response) => response);
-      await waitFor(async () => {
-        const depth = await registry.getSingleMetric('stemdex_inference_queue_depth')?.get();
-        return depth?.values.some((value) => value.value > 0) ? true : undefined;
-      });
-      const second = await upload();
-      expectError(second, 503, 'QUEUE_FULL');
-      expect(Number(second.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      expect((await first).status).toBe(201);
+      const responses = await Promise.all([upload(), upload()]);
+      expect(responses.map((response) => response.status).sort()).toEqual([201, 503]);
+      const refused = responses.find((response) => response.status === 503)!;
+      expectError(refused, 503, 'QUEUE_FULL');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     } finally {
       await app.close();
       await queuedModel.close();
