@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { EmbeddingModel } from '../../src/server/ports.js';
-import { loadTestModel, startApp, tempDir, testConfig } from '../helpers/app.js';
+import { loadTestModel, startApp, tempDir, testConfig, waitFor } from '../helpers/app.js';
 import { makeSong, SAMPLE_RATE, wavBytes } from '../helpers/songs.js';
 
 /** Cross-cutting behaviour: auth, limits, rate limiting, backpressure, observability, docs. */
@@ -148,6 +148,64 @@ describe('rate limiting', () => {
     expect((await request(app.server).get('/healthz')).status).toBe(200);
     expect((await request(app.server).get('/readyz')).status).toBe(200);
   });
+});
+
+describe('bulk ingestion under the rate limit', () => {
+  const BUDGET = 12;
+  const FILES = 1000;
+  const PER_REQUEST = 100;
+  const bulkKey = 'bulk-client-key-0123456789';
+  const pollKey = 'poll-client-key-0123456789';
+  const small = (i: number) =>
+    wavBytes(Float32Array.from({ length: SAMPLE_RATE / 2 }, (_, t) => 0.3 * Math.sin(t * (0.05 + i * 1e-4))));
+
+  it('tells a client uploading stem by stem where to go, and takes 1,000 files there within the budget', async () => {
+    const { app } = await appWith({
+      STEMDEX_RATE_LIMIT_MAX: String(BUDGET),
+      STEMDEX_RATE_LIMIT_WINDOW_MS: '600000',
+      STEMDEX_API_KEYS: `${API_KEY},${bulkKey},${pollKey}`,
+    });
+    const single = (i: number) =>
+      request(app.server)
+        .post('/v1/stems')
+        .set('x-api-key', API_KEY)
+        .field('instrument', 'drums')
+        .attach('file', small(i), `single-${i}.wav`);
+    for (let i = 0; i < BUDGET; i++) expect((await single(i)).status).toBe(201);
+    const limited = await single(BUDGET);
+    expectError(limited, 429, 'RATE_LIMITED');
+    expect(limited.body.error.message).toContain('POST /v1/ingest');
+    expect(limited.body.error.details).toMatchObject({
+      limit: BUDGET,
+      bulk_ingest: 'POST /v1/ingest',
+      retry_after_seconds: Number(limited.headers['retry-after']),
+    });
+
+    // The way the 429 points to: 100 files per request, 10 requests for 1,000 files.
+    const jobs: string[] = [];
+    for (let first = 0; first < FILES; first += PER_REQUEST) {
+      let batch = request(app.server)
+        .post('/v1/ingest')
+        .set('x-api-key', bulkKey)
+        .field('instrument', 'drums')
+        .field('catalog', 'bulk');
+      for (let i = first; i < first + PER_REQUEST; i++)
+        batch = batch.attach('files', small(i), `bulk-${i}.wav`);
+      const accepted = await batch;
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+      jobs.push(accepted.body.id);
+    }
+    // Health routes are outside the budget: wait there, then read each job once.
+    await waitFor(async () => {
+      const ready = await request(app.server).get('/readyz');
+      return ready.body.index.stems === BUDGET + FILES ? true : undefined;
+    }, 300_000);
+    for (const id of jobs) {
+      const job = await request(app.server).get(`/v1/jobs/${id}`).set('x-api-key', pollKey);
+      expect(job.status).toBe(200);
+      expect(job.body.totals).toMatchObject({ total: PER_REQUEST, done: PER_REQUEST, failed: 0 });
+    }
+  }, 600_000);
 });
 
 describe('backpressure', () => {
