@@ -6,8 +6,9 @@ import { BatcherClosedError, InferenceError, QueueFullError } from './errors.js'
  * A batch never waits for company: whenever the model is free, everything already waiting (up to
  * `maxBatchSize`) runs at once. Items that arrive while a batch runs wait for it and then go
  * together in the next one, so batches fill up exactly when there is load, throughput grows with
- * concurrency, and a lone request pays no batching delay at all. (A timed wait for more items
- * would only help when the model is idle, which is when nobody else is coming.) The queue is
+ * concurrency, and a lone request pays no batching delay at all. (A timed wait would hold the
+ * model idle, delaying every lone request for company that rarely comes at low load; at high load
+ * the queue forms by itself while the model works.) The queue is
  * bounded: past `maxQueue` waiting items, submissions fail fast with `QueueFullError` (HTTP 503 +
  * Retry-After) instead of growing latency without limit.
  */

@@ -26,6 +26,7 @@ import {
 } from '../schemas.js';
 import type { ZodRouteSchema } from '../zod-schema.js';
 
+const K_DOC = `Results wanted, 1-${MAX_RESULTS} (default 10). Capped, no further pages: scores average approximate per-chunk neighbour lists whose depth grows with k, so separately computed pages would not be consistent; narrow the search with filters instead`;
 const KCheck = { error: RESULT_COUNT_MESSAGE };
 const K = z.coerce
   .number(KCheck)
@@ -33,9 +34,7 @@ const K = z.coerce
   .min(1, KCheck)
   .max(MAX_RESULTS, KCheck)
   .default(10)
-  .describe(
-    `Results wanted (default 10). Capped at ${MAX_RESULTS}, no further pages: scores average approximate per-chunk neighbour lists whose depth grows with k, so separately computed pages would not be consistent; narrow the search with filters instead`,
-  );
+  .describe(K_DOC);
 const Bpm = z.coerce.number().positive().max(1000);
 
 const FilterFields = {
@@ -51,12 +50,7 @@ const SearchFilters = z.object({ k: K, ...FilterFields });
 const SearchForm = z.object({
   file: z.any().describe('The mix (context) audio'),
   instrument: InstrumentName.describe('The instrument of the stems wanted'),
-  k: z
-    .string()
-    .optional()
-    .describe(
-      `Results wanted, 1-${MAX_RESULTS} (default 10). Capped, no further pages: scores average approximate per-chunk neighbour lists whose depth grows with k, so separately computed pages would not be consistent; narrow with filters instead`,
-    ),
+  k: z.string().optional().describe(K_DOC),
   catalog: z.string().optional(),
   tags: z.string().optional().describe('Comma-separated, or repeat the field'),
   key: z.string().optional(),
@@ -189,14 +183,14 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     metadataFilter(body); // rejects a bad bpm range before the expensive prediction
     const stem = await ctx.catalog.getStem(id);
     if (stem === null) throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
-    const chunks = await ctx.catalog.getChunks(id);
-    if (chunks.every((chunk) => chunk.silent)) {
+    if (stem.indexedChunks === 0) {
       throw new ApiError(
         'SILENT_AUDIO',
-        `stem ${id} has no audible chunk to search with: all ${chunks.length} are below the ${DEFAULT_SILENCE_DB} dBFS silence threshold`,
-        { stem_id: id, chunk_count: chunks.length, threshold_dbfs: DEFAULT_SILENCE_DB },
+        `stem ${id} has no audible chunk to search with: all ${stem.chunkCount} are below the ${DEFAULT_SILENCE_DB} dBFS silence threshold`,
+        { stem_id: id, chunk_count: stem.chunkCount, threshold_dbfs: DEFAULT_SILENCE_DB },
       );
     }
+    const chunks = await ctx.catalog.getChunks(id);
     const context = await ctx.model.predictFromPatchEmbeddings(chunks, instrument);
     return respond(ctx, { ...context, durationSeconds: stem.durationSeconds }, instrument, body, [id]);
   });
