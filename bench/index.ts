@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only inference,ingest,search,catalogs,http] [--full] [--seconds 2] [--model-dir models]`
+ * `npm run bench [-- --only inference,ingest,search,catalogs,http] [--full] [--seconds 2] [--http-seconds 5] [--http-rounds 2] [--model-dir models]`
  *
  * Measures stemdex against the alternatives a JS user would reach for, in one run: onnxruntime-node
  * vs TensorFlow.js on the same network, HNSW vs exact search, micro-batching on vs off over HTTP,
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     full: { type: 'boolean', default: false },
     seconds: { type: 'string', default: '2' },
     'http-seconds': { type: 'string', default: '5' },
+    'http-rounds': { type: 'string', default: '2' },
     'model-dir': { type: 'string' },
     out: { type: 'string', default: 'reports' },
   },
@@ -83,7 +84,13 @@ const runners: Record<Section, () => Promise<Table[]>> = {
   ingest: () => ingestSection({ modelDir: dir, songs: 8, songSeconds: 60, log }),
   search: () => searchSection({ dim: manifest.embeddingDim, full: values.full, log }),
   catalogs: () => catalogSection({ dim: manifest.embeddingDim, vectors: 10_000, log }),
-  http: () => httpSection({ modelDir: dir, seconds: Number(values['http-seconds']), log }),
+  http: () =>
+    httpSection({
+      modelDir: dir,
+      seconds: Number(values['http-seconds']),
+      rounds: Number(values['http-rounds']),
+      log,
+    }),
 };
 
 for (const section of sections) {

@@ -131,7 +131,6 @@ async function concurrentLoad(sessions: ModelSessions, clients: number): Promise
   const batcher = new MicroBatcher<Float32Array, Float32Array>({
     name: 'encoder',
     maxBatchSize: 16,
-    maxWaitMs: 5,
     maxQueue: 256,
     run: async (inputs) => {
       const joined = new Float32Array(inputs.length * sessions.logMelSize);

@@ -8,7 +8,7 @@ import { collectAudioFiles } from './ingest/collect-files.js';
 import { ingestStem } from './ingest/ingest-stem.js';
 import { ProgressBar } from './ingest/progress-bar.js';
 import { INSTRUMENTS, type Instrument, isInstrument } from './instruments.js';
-import { findCompatibleStems } from './server/compatibility-search.js';
+import { findCompatibleStems, MAX_RESULTS, parseResultCount } from './server/compatibility-search.js';
 import { StemdexClient } from './server/http-client.js';
 import { compatibleJson, MetadataSchema } from './server/schemas.js';
 import { openCatalog, openEmbeddingModel } from './server/services.js';
@@ -24,10 +24,13 @@ function instrumentOption(value: string): Instrument {
   return value;
 }
 
-function positiveInt(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
-  return parsed;
+/** The API's own `k` rule and message, checked before any work in either mode (in-process or --url). */
+function resultCount(value: string): number {
+  try {
+    return parseResultCount(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function jsonObject(value: string): Record<string, unknown> {
@@ -255,7 +258,7 @@ function buildCli(): Command {
     .description('find catalog stems of an instrument that fit a mix')
     .argument('<mix>', 'the mix audio file')
     .requiredOption('--instrument <name>', 'instrument of the stems wanted', instrumentOption)
-    .option('-k, --k <n>', 'number of results', positiveInt, 10)
+    .option('-k, --k <n>', `number of results, 1-${MAX_RESULTS}`, resultCount, 10)
     .option('--catalog <name>', 'only this catalog')
     .option('--json', 'print JSON instead of a table')
     .addOption(urlOption())

@@ -30,7 +30,6 @@ export interface Config {
   interOpThreads: number;
   audioWorkers: number;
   batchMaxSize: number;
-  batchMaxWaitMs: number;
   queueMax: number;
   chunkHopSeconds: number;
   maxUploadBytes: number;
@@ -201,14 +200,8 @@ export const CONFIG_VARIABLES: readonly AnyVariableSpec[] = [
     key: 'batchMaxSize',
     schema: integer(16, 1, 4096),
     defaultText: '16',
-    description: 'Most 8 s chunks one model call processes.',
-  },
-  {
-    env: 'STEMDEX_BATCH_MAX_WAIT_MS',
-    key: 'batchMaxWaitMs',
-    schema: decimal(5, 0, 60_000),
-    defaultText: '5',
-    description: 'Longest a chunk waits for others to fill a batch before the model runs anyway.',
+    description:
+      'Most 8 s chunks one model call processes. A call never waits to fill up: it takes the chunks already waiting, which gather while the previous call runs.',
   },
   {
     env: 'STEMDEX_QUEUE_MAX',

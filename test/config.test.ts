@@ -19,7 +19,6 @@ describe('loadConfig', () => {
       executionProviders: ['cuda', 'cpu'],
       interOpThreads: 1,
       batchMaxSize: 16,
-      batchMaxWaitMs: 5,
       queueMax: 256,
       chunkHopSeconds: 4,
       apiKeys: [],
@@ -35,14 +34,14 @@ describe('loadConfig', () => {
       STEMDEX_PORT: '9000',
       STEMDEX_EXECUTION_PROVIDERS: ' cpu ',
       STEMDEX_API_KEYS: 'key-aaaaaaaaaaaaaaaa, key-bbbbbbbbbbbbbbbb',
-      STEMDEX_BATCH_MAX_WAIT_MS: '2.5',
+      STEMDEX_CHUNK_HOP_SECONDS: '2.5',
       STEMDEX_LOG_LEVEL: 'DEBUG',
       STEMDEX_INGEST_ROOT: '/srv/audio',
     });
     expect(config.port).toBe(9000);
     expect(config.executionProviders).toEqual(['cpu']);
     expect(config.apiKeys).toEqual(['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb']);
-    expect(config.batchMaxWaitMs).toBe(2.5);
+    expect(config.chunkHopSeconds).toBe(2.5);
     expect(config.logLevel).toBe('debug');
     expect(config.ingestRoot).toBe('/srv/audio');
   });

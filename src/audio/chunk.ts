@@ -1,4 +1,4 @@
-import { AudioOptionError } from './errors.js';
+import { AudioOptionError, SilentAudioError } from './errors.js';
 import { chunkSamples, type FrontEndConfig } from './frontend-config.js';
 import { meanSquare } from './level.js';
 
@@ -10,6 +10,8 @@ export interface AudioChunk {
   samples: Float32Array;
   validSamples: number;
   padded: boolean;
+  /** RMS level of the valid samples in dBFS; -Infinity for digital silence. */
+  levelDb: number;
   silent: boolean;
 }
 
@@ -42,13 +44,15 @@ export function chunkSignal(
     const chunk = new Float32Array(length);
     const valid = samples.subarray(start, start + validSamples);
     chunk.set(valid);
+    const levelDb = rmsLevelDb(valid);
     chunks.push({
       index: chunks.length,
       offsetSeconds: start / config.sampleRate,
       samples: chunk,
       validSamples,
       padded: validSamples < length,
-      silent: isSilent(valid, silenceDb),
+      levelDb,
+      silent: levelDb < silenceDb,
     });
     // Done when this chunk reached the end, or (hop longer than a chunk) the next would start past it.
     if (start + Math.max(length, hop) >= samples.length) return chunks;
@@ -71,6 +75,23 @@ function hopSamples(hopSeconds: number | undefined, sampleRate: number, chunkLen
  * is -3 dBFS). An empty signal is silent.
  */
 export function isSilent(samples: Float32Array, thresholdDb = DEFAULT_SILENCE_DB): boolean {
-  if (samples.length === 0) return true;
-  return 20 * Math.log10(Math.sqrt(meanSquare(samples))) < thresholdDb;
+  return rmsLevelDb(samples) < thresholdDb;
+}
+
+/** RMS level in dBFS (relative to 1.0); -Infinity for an empty or all-zero signal. */
+export function rmsLevelDb(samples: Float32Array): number {
+  return 10 * Math.log10(meanSquare(samples));
+}
+
+/**
+ * Throws `SilentAudioError` (with the loudest chunk's level) when every chunk is silent: such
+ * audio would be stored but never found, or searched with and match nothing.
+ */
+export function assertAudible(
+  chunks: ReadonlyArray<{ levelDb: number; silent: boolean }>,
+  thresholdDb = DEFAULT_SILENCE_DB,
+): void {
+  if (chunks.some((chunk) => !chunk.silent)) return;
+  const loudest = Math.max(-Infinity, ...chunks.map((chunk) => chunk.levelDb));
+  throw new SilentAudioError(loudest, thresholdDb);
 }

@@ -43,3 +43,24 @@ export class AudioOptionError extends RangeError {
   override readonly name = 'AudioOptionError';
   readonly code = 'INVALID_OPTION';
 }
+
+/**
+ * Every chunk of the audio is below the silence threshold, so it holds nothing to index or to
+ * search with. Not a decode failure: the bytes were valid audio, just (near) silent.
+ */
+export class SilentAudioError extends Error {
+  override readonly name = 'SilentAudioError';
+  readonly code = 'SILENT_AUDIO';
+
+  constructor(
+    /** RMS level of the loudest chunk in dBFS; -Infinity for digital silence. */
+    readonly levelDb: number,
+    readonly thresholdDb: number,
+  ) {
+    super(
+      Number.isFinite(levelDb)
+        ? `the audio is silent: its loudest 8 s chunk is at ${levelDb.toFixed(1)} dBFS RMS, below the ${thresholdDb} dBFS silence threshold`
+        : `the audio is digital silence (every sample is zero), below the ${thresholdDb} dBFS silence threshold`,
+    );
+  }
+}

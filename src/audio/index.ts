@@ -1,4 +1,12 @@
-export { type AudioChunk, type ChunkOptions, chunkSignal, DEFAULT_SILENCE_DB, isSilent } from './chunk.js';
+export {
+  type AudioChunk,
+  assertAudible,
+  type ChunkOptions,
+  chunkSignal,
+  DEFAULT_SILENCE_DB,
+  isSilent,
+  rmsLevelDb,
+} from './chunk.js';
 export { decodeAudio, sniffFormat } from './decode.js';
 export {
   type AudioFormat,
@@ -15,6 +23,7 @@ export {
   type AudioDecodeErrorCode,
   AudioOptionError,
   isAudioDecodeErrorCode,
+  SilentAudioError,
 } from './errors.js';
 export {
   chunkSamples,

@@ -11,6 +11,8 @@ export interface ChunkFeatures {
   index: number;
   offsetSeconds: number;
   padded: boolean;
+  /** RMS level of the chunk's audio in dBFS (-Infinity for digital silence). */
+  levelDb: number;
   silent: boolean;
   logMel: LogMel;
 }
@@ -55,6 +57,7 @@ export class AudioProcessor {
       index: chunk.index,
       offsetSeconds: chunk.offsetSeconds,
       padded: chunk.padded,
+      levelDb: chunk.levelDb,
       silent: chunk.silent,
       logMel: this.spectrogram.compute(chunk.samples),
     }));

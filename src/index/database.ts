@@ -84,6 +84,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX job_items_job ON job_items (job_id, position);
   CREATE INDEX job_items_state ON job_items (state, id);
   `,
+  // Non-silent chunks per stem (its entries in the ANN index), kept beside chunk_count so a stem
+  // record can say how much of it is searchable without counting chunk rows on every read.
+  `
+  ALTER TABLE stems ADD COLUMN indexed_count INTEGER NOT NULL DEFAULT 0;
+  UPDATE stems SET indexed_count = (SELECT count(*) FROM chunks c WHERE c.stem_pk = stems.pk AND c.silent = 0);
+  `,
 ];
 
 /**

@@ -18,6 +18,7 @@ interface StemRow {
   metadata: string;
   duration_seconds: number;
   chunk_count: number;
+  indexed_count: number;
   created_at: string;
   updated_at: string;
 }
@@ -64,12 +65,12 @@ export class StemTable {
       byPk: db.prepare('SELECT * FROM stems WHERE pk = ?'),
       byExternalId: db.prepare('SELECT * FROM stems WHERE catalog = ? AND external_id = ?'),
       insertStem: db.prepare(
-        `INSERT INTO stems (id, catalog, external_id, instrument, metadata, duration_seconds, chunk_count, created_at, updated_at)
-         VALUES (@id, @catalog, @external_id, @instrument, @metadata, @duration_seconds, @chunk_count, @created_at, @updated_at)`,
+        `INSERT INTO stems (id, catalog, external_id, instrument, metadata, duration_seconds, chunk_count, indexed_count, created_at, updated_at)
+         VALUES (@id, @catalog, @external_id, @instrument, @metadata, @duration_seconds, @chunk_count, @indexed_count, @created_at, @updated_at)`,
       ),
       updateStem: db.prepare(
         `UPDATE stems SET instrument = @instrument, metadata = @metadata, duration_seconds = @duration_seconds,
-         chunk_count = @chunk_count, updated_at = @updated_at WHERE pk = @pk`,
+         chunk_count = @chunk_count, indexed_count = @indexed_count, updated_at = @updated_at WHERE pk = @pk`,
       ),
       chunkLabels: db.prepare('SELECT id FROM chunks WHERE stem_pk = ? AND silent = 0').pluck(),
       deleteChunks: db.prepare('DELETE FROM chunks WHERE stem_pk = ?'),
@@ -114,6 +115,7 @@ export class StemTable {
         metadata: JSON.stringify(input.metadata),
         duration_seconds: input.durationSeconds,
         chunk_count: input.chunks.length,
+        indexed_count: input.chunks.filter((chunk) => !chunk.silent).length,
         updated_at: now,
       };
       let pk: number;
@@ -273,6 +275,7 @@ function toRecord(row: StemRow): StemRecord {
     metadata: JSON.parse(row.metadata) as StemMetadata,
     durationSeconds: row.duration_seconds,
     chunkCount: row.chunk_count,
+    indexedChunks: row.indexed_count,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -23,6 +23,8 @@ export interface StemRecord {
   metadata: StemMetadata;
   durationSeconds: number;
   chunkCount: number;
+  /** Chunks in the search index: the non-silent ones (silent chunks are stored, never matched). */
+  indexedChunks: number;
   /** ISO-8601 timestamps. `createdAt` survives an upsert that replaces the stem. */
   createdAt: string;
   updatedAt: string;

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { assertAudible } from '../audio/chunk.js';
 import { type Instrument, instrumentId } from '../instruments.js';
 import { InferenceError } from './errors.js';
 import { type InferenceLogger, SILENT_LOGGER } from './logger.js';
@@ -23,6 +24,8 @@ export interface ChunkFeaturesLike {
   index: number;
   offsetSeconds: number;
   padded: boolean;
+  /** RMS level in dBFS, reported when every chunk is silent. */
+  levelDb: number;
   silent: boolean;
   logMel: { nMels: number; nFrames: number; data: Float32Array };
 }
@@ -69,7 +72,6 @@ export interface EmbedOptions {
 
 export interface BatchingOptions {
   maxBatchSize: number;
-  maxWaitMs: number;
   maxQueue: number;
 }
 
@@ -138,14 +140,21 @@ export class Embedder {
     return { encoder: this.encoder.queueDepth, predictor: this.predictor.queueDepth };
   }
 
-  /** A catalog stem: every chunk encoded and pooled. */
+  /**
+   * A catalog stem: every chunk encoded and pooled. Audio whose every chunk is silent is refused
+   * (`SilentAudioError`): it would be stored but could never be found.
+   */
   async embedStem(bytes: Uint8Array, options: EmbedOptions = {}): Promise<StemEmbedding> {
     const features = await this.extract(bytes, options);
     const patches = await this.encoder.submitMany(features.map((chunk) => chunk.logMel.data));
     return this.assemble(features, patches);
   }
 
-  /** A mix to find stems for: every chunk encoded, then predicted for `instrument`, then pooled. */
+  /**
+   * A mix to find stems for: every chunk encoded, then predicted for `instrument`, then pooled.
+   * A silent mix is refused (`SilentAudioError`): silent chunks are never searched, so it would
+   * match nothing and the caller could not tell "nothing fits" from "nothing was heard".
+   */
   async embedQuery(
     bytes: Uint8Array,
     instrument: Instrument,
@@ -191,6 +200,7 @@ export class Embedder {
         );
       }
     }
+    assertAudible(features);
     return features;
   }
 

@@ -3,11 +3,14 @@ import { BatcherClosedError, InferenceError, QueueFullError } from './errors.js'
 /**
  * Dynamic micro-batching: callers submit single items, the model sees batches.
  *
- * A batch runs as soon as `maxBatchSize` items wait, or when the oldest waiting item has waited
- * `maxWaitMs`. While a batch runs, newcomers queue up and go together in the next one, so under
- * load batches fill up and throughput grows with concurrency, while a lone request pays at most
- * `maxWaitMs` of extra latency. The queue is bounded: past `maxQueue` waiting items, submissions
- * fail fast with `QueueFullError` (HTTP 503 + Retry-After) instead of growing latency without limit.
+ * A batch never waits for company: whenever the model is free, everything already waiting (up to
+ * `maxBatchSize`) runs at once. Items that arrive while a batch runs wait for it and then go
+ * together in the next one, so batches fill up exactly when there is load, throughput grows with
+ * concurrency, and a lone request pays no batching delay at all. (A timed wait would hold the
+ * model idle, delaying every lone request for company that rarely comes at low load; at high load
+ * the queue forms by itself while the model works.) The queue is
+ * bounded: past `maxQueue` waiting items, submissions fail fast with `QueueFullError` (HTTP 503 +
+ * Retry-After) instead of growing latency without limit.
  */
 
 export interface BatchEvent {
@@ -27,7 +30,6 @@ export interface MicroBatcherOptions<I, O> {
   /** Used in error messages and logs. */
   name: string;
   maxBatchSize: number;
-  maxWaitMs: number;
   /** Most items that may wait; a submission that would exceed it is refused. */
   maxQueue: number;
   /** Batches that may run at once; 1 suits one model session, whose runs serialise anyway. */
@@ -39,7 +41,6 @@ export interface MicroBatcherOptions<I, O> {
 
 interface Waiting<I, O> {
   input: I;
-  enqueuedAt: number;
   resolve: (output: O) => void;
   reject: (error: unknown) => void;
 }
@@ -47,10 +48,12 @@ interface Waiting<I, O> {
 /** Smoothing of the batch-duration estimate behind Retry-After. */
 const DURATION_SMOOTHING = 0.2;
 
+/** Batch duration assumed for Retry-After before the first batch has been timed. */
+const INITIAL_BATCH_MS = 100;
+
 export class MicroBatcher<I, O> {
   readonly name: string;
   private readonly maxBatchSize: number;
-  private readonly maxWaitMs: number;
   private readonly maxQueue: number;
   private readonly maxConcurrentBatches: number;
   private readonly runBatch: (inputs: I[]) => Promise<O[]>;
@@ -58,7 +61,6 @@ export class MicroBatcher<I, O> {
 
   private waiting: Waiting<I, O>[] = [];
   private running = 0;
-  private timer: NodeJS.Timeout | null = null;
   private closing = false;
   private drained: (() => void) | null = null;
   private meanBatchMs: number | null = null;
@@ -69,10 +71,8 @@ export class MicroBatcher<I, O> {
         throw new RangeError(`${key} must be a positive integer, got ${options[key]}`);
       }
     }
-    if (!(options.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be >= 0, got ${options.maxWaitMs}`);
     this.name = options.name;
     this.maxBatchSize = options.maxBatchSize;
-    this.maxWaitMs = options.maxWaitMs;
     this.maxQueue = options.maxQueue;
     this.maxConcurrentBatches = options.maxConcurrentBatches ?? 1;
     this.runBatch = options.run;
@@ -99,11 +99,10 @@ export class MicroBatcher<I, O> {
     if (depth > 0 && depth + inputs.length > this.maxQueue) {
       return Promise.reject(new QueueFullError(this.retryAfterSeconds(), depth));
     }
-    const now = performance.now();
     const outputs = inputs.map(
       (input) =>
         new Promise<O>((resolve, reject) => {
-          this.waiting.push({ input, enqueuedAt: now, resolve, reject });
+          this.waiting.push({ input, resolve, reject });
         }),
     );
     this.hooks.onQueueDepth?.(this.waiting.length);
@@ -128,39 +127,19 @@ export class MicroBatcher<I, O> {
 
   /** Seconds until the current backlog has likely been worked off; at least 1. */
   private retryAfterSeconds(): number {
-    const batchMs = this.meanBatchMs ?? Math.max(this.maxWaitMs, 100);
+    const batchMs = this.meanBatchMs ?? INITIAL_BATCH_MS;
     const batchesAhead = Math.ceil(this.waiting.length / this.maxBatchSize) + this.running;
     return Math.max(1, Math.ceil((batchesAhead * batchMs) / 1000));
   }
 
+  /** Starts a batch of whatever is waiting for each free model slot; never waits for more. */
   private schedule(): void {
     while (this.waiting.length > 0 && this.running < this.maxConcurrentBatches) {
-      const waitedMs = performance.now() - this.waiting[0]!.enqueuedAt;
-      const ready = this.closing || this.waiting.length >= this.maxBatchSize || waitedMs >= this.maxWaitMs;
-      if (!ready) {
-        this.armTimer(this.maxWaitMs - waitedMs);
-        return;
-      }
       this.dispatch(this.waiting.splice(0, this.maxBatchSize));
     }
   }
 
-  private armTimer(delayMs: number): void {
-    if (this.timer !== null) return;
-    this.timer = setTimeout(
-      () => {
-        this.timer = null;
-        this.schedule();
-      },
-      Math.max(0, delayMs),
-    );
-  }
-
   private dispatch(batch: Waiting<I, O>[]): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
     this.running++;
     this.hooks.onQueueDepth?.(this.waiting.length);
     const started = performance.now();

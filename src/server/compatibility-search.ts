@@ -29,6 +29,32 @@ export interface CompatibleStem {
   alignment: { offsetSeconds: number; shiftSeconds: number; score: number };
 }
 
+/**
+ * Most stems one search returns, for the API and the CLI alike. It is a cap, not a page size: a
+ * stem's score is its best match averaged over the context chunks, each searched for
+ * `CANDIDATES_PER_RESULT × k` approximate (HNSW) nearest chunks, and where a stem is missing from a
+ * chunk's candidates that chunk's weakest candidate stands in for it. A deeper page needs deeper
+ * candidate lists, which change those stand-ins and so the scores and order of the stems ranked
+ * before it: pages computed one at a time would repeat or skip stems. Consistent pages would need
+ * the full-depth ranking recomputed (and the mix sent and embedded again) for every page. Narrow
+ * the search with filters (catalog, tags, key, bpm) instead.
+ */
+export const MAX_RESULTS = 100;
+
+/** The one message for a bad `k`, wherever it comes from (HTTP form, JSON body, CLI option). */
+export const RESULT_COUNT_MESSAGE = `k must be an integer from 1 to ${MAX_RESULTS}: a search returns at most ${MAX_RESULTS} stems (narrow it with filters to see others)`;
+
+export function isResultCount(k: unknown): k is number {
+  return typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= MAX_RESULTS;
+}
+
+/** `k` as a client typed it (form field, CLI option); throws RangeError with the shared message. */
+export function parseResultCount(value: string): number {
+  const k = value.trim() === '' ? Number.NaN : Number(value);
+  if (!isResultCount(k)) throw new RangeError(RESULT_COUNT_MESSAGE);
+  return k;
+}
+
 /** Long contexts are searched from at most this many chunks, spread evenly across them. */
 export const MAX_QUERY_CHUNKS = 32;
 
@@ -73,6 +99,7 @@ export async function findCompatibleStems(
   geometry: TimelineGeometry,
   query: CompatibilityQuery,
 ): Promise<CompatibleStem[]> {
+  if (!isResultCount(query.k)) throw new RangeError(RESULT_COUNT_MESSAGE);
   const contexts = sampleChunks(
     query.chunks.filter((chunk) => !chunk.silent),
     MAX_QUERY_CHUNKS,

@@ -1,3 +1,5 @@
+import { SilentAudioError } from '../audio/errors.js';
+
 /**
  * The HTTP error model. Every 4xx/5xx body is `{ error: { code, message, details? } }`; `code` is
  * stable and documented here, `message` is for humans and may change.
@@ -18,6 +20,7 @@ export const ERROR_CODES = {
   AUDIO_TOO_LONG: 413,
   TOO_MANY_FILES: 413,
   INVALID_AUDIO: 422,
+  SILENT_AUDIO: 422,
   DIMENSION_MISMATCH: 409,
   RATE_LIMITED: 429,
   QUEUE_FULL: 503,
@@ -40,6 +43,24 @@ export class ApiError extends Error {
     super(message);
     this.statusCode = ERROR_CODES[code];
   }
+}
+
+/** Where a client that ingests stem by stem should go instead of raising its request budget. */
+export const BULK_INGEST_ROUTE = 'POST /v1/ingest';
+
+/**
+ * 429 past the per-client request budget. The budget counts requests, not files, so the message
+ * points clients that upload one stem per request at batch ingestion (many files per request).
+ */
+export function rateLimitedError(max: number, window: string, retryAfterSeconds: number): ApiError {
+  return new ApiError(
+    'RATE_LIMITED',
+    `rate limit of ${max} requests per ${window} exceeded; retry in ${retryAfterSeconds} s. ` +
+      `To ingest many stems, send them together: ${BULK_INGEST_ROUTE} takes many files in one multipart request ` +
+      '(STEMDEX_MAX_FILES_PER_REQUEST, default 100) and counts once against this limit',
+    { limit: max, window, retry_after_seconds: retryAfterSeconds, bulk_ingest: BULK_INGEST_ROUTE },
+    retryAfterSeconds,
+  );
 }
 
 export interface ErrorBody {
@@ -108,6 +129,7 @@ export function toApiError(thrown: unknown): ApiError {
   const message = typeof err.message === 'string' ? err.message : String(thrown);
   const code = typeof err.code === 'string' ? err.code : undefined;
 
+  if (thrown instanceof SilentAudioError) return silentAudio(thrown);
   if (err.name === 'AudioDecodeError' && code !== undefined) {
     const apiCode = AUDIO_CODE_TO_API[code] ?? 'INVALID_AUDIO';
     return new ApiError(apiCode, message, { reason: code });
@@ -136,6 +158,14 @@ export function toApiError(thrown: unknown): ApiError {
   if (status === 415) return new ApiError('UNSUPPORTED_MEDIA_TYPE', message);
   if (status >= 400 && status < 500) return new ApiError('BAD_REQUEST', message);
   return new ApiError('INTERNAL', 'internal server error');
+}
+
+/** Digital silence has no finite level: JSON carries it as null. */
+function silentAudio(error: SilentAudioError): ApiError {
+  return new ApiError('SILENT_AUDIO', error.message, {
+    level_dbfs: Number.isFinite(error.levelDb) ? Math.round(error.levelDb * 10) / 10 : null,
+    threshold_dbfs: error.thresholdDb,
+  });
 }
 
 function zodMessage(issues: unknown[]): string {

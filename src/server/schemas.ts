@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_SILENCE_DB } from '../audio/chunk.js';
 import type { StemMetadata, StemRecord } from '../index/types.js';
 import { INSTRUMENTS, type Instrument, isInstrument } from '../instruments.js';
 import type { CompatibleStem } from './compatibility-search.js';
@@ -39,7 +40,13 @@ export const StemResponse = z.object({
   instrument: z.enum(INSTRUMENTS),
   metadata: z.record(z.string(), z.unknown()),
   duration_seconds: z.number(),
-  chunk_count: z.number().int(),
+  chunk_count: z.number().int().describe('8 s chunks stored (one every STEMDEX_CHUNK_HOP_SECONDS)'),
+  indexed_chunks: z
+    .number()
+    .int()
+    .describe(
+      `Chunks in the search index: those at or above the ${DEFAULT_SILENCE_DB} dBFS RMS silence threshold. Fewer than chunk_count when part of the stem is silent; silent chunks are never matched`,
+    ),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -55,6 +62,7 @@ export function stemJson(stem: StemRecord): StemJson {
     metadata: stem.metadata,
     duration_seconds: stem.durationSeconds,
     chunk_count: stem.chunkCount,
+    indexed_chunks: stem.indexedChunks,
     created_at: stem.createdAt,
     updated_at: stem.updatedAt,
   };

@@ -103,7 +103,6 @@ export async function openEmbeddingModel(
     frontEnd,
     batching: {
       maxBatchSize: config.batchMaxSize,
-      maxWaitMs: config.batchMaxWaitMs,
       maxQueue: config.queueMax,
     },
     hopSeconds: config.chunkHopSeconds,

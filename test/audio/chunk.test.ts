@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   AudioOptionError,
+  assertAudible,
   chunkSamples,
   chunkSignal,
   DEFAULT_FRONT_END,
   isSilent,
+  SilentAudioError,
 } from '../../src/audio/index.js';
 import { noise, sine } from './signals.js';
 
@@ -75,6 +77,12 @@ describe('chunkSignal', () => {
     signal.set(sine(440, 16_000, 1_000, 0.5), 2 * CHUNK); // a short loud tail, padded with zeros
     const chunks = chunkSignal(signal, config);
     expect(chunks.map((c) => c.silent)).toEqual([false, true, false]);
+    // 0.5 / √2 RMS = -9.03 dBFS; the all-zero chunk has no finite level.
+    expect(chunks.map((c) => c.levelDb)).toEqual([
+      expect.closeTo(-9.03, 2),
+      Number.NEGATIVE_INFINITY,
+      expect.closeTo(-9.03, 2),
+    ]);
   });
 
   it('rejects hops shorter than one sample', () => {
@@ -93,5 +101,28 @@ describe('isSilent', () => {
     expect(isSilent(sine(440, 16_000, 16_000, 0.002), -50)).toBe(true);
     expect(isSilent(new Float32Array(100))).toBe(true);
     expect(isSilent(new Float32Array(0))).toBe(true);
+  });
+});
+
+describe('assertAudible', () => {
+  const chunk = (levelDb: number) => ({ levelDb, silent: levelDb < -60 });
+
+  it('passes audio with at least one chunk above the threshold', () => {
+    expect(() => assertAudible([chunk(-80), chunk(-59.9)])).not.toThrow();
+  });
+
+  it('names the loudest chunk level and the threshold when every chunk is silent', () => {
+    const error = (() => {
+      try {
+        assertAudible([chunk(-80), chunk(-69.04), chunk(Number.NEGATIVE_INFINITY)]);
+      } catch (thrown) {
+        return thrown;
+      }
+    })();
+    expect(error).toBeInstanceOf(SilentAudioError);
+    expect(error).toMatchObject({ code: 'SILENT_AUDIO', levelDb: -69.04, thresholdDb: -60 });
+    expect((error as Error).message).toContain('-69.0 dBFS');
+    expect(() => assertAudible([chunk(Number.NEGATIVE_INFINITY)])).toThrow(/digital silence/);
+    expect(() => assertAudible([])).toThrow(SilentAudioError);
   });
 });

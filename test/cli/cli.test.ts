@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RESULT_COUNT_MESSAGE } from '../../src/server/compatibility-search.js';
 import { startApp, tempDir, testConfig } from '../helpers/app.js';
 import { testModelDir } from '../helpers/model.js';
 import { makeSong, mixOf, wavBytes } from '../helpers/songs.js';
@@ -18,6 +19,8 @@ const run = promisify(execFile);
 const dir = tempDir();
 const stemsDir = join(dir.path, 'stems');
 const mixPath = join(dir.path, 'mix.wav');
+/** 10 s of digital silence. */
+const silentPath = join(dir.path, 'silent.wav');
 let env: NodeJS.ProcessEnv;
 
 async function stemdex(args: string[], extraEnv: Record<string, string> = {}) {
@@ -42,6 +45,7 @@ beforeAll(async () => {
     if (i === 0) writeFileSync(mixPath, wavBytes(mixOf(song, ['bass'])));
   }
   writeFileSync(join(stemsDir, 'notes.txt'), 'not audio, skipped by folder expansion');
+  writeFileSync(silentPath, wavBytes(new Float32Array(10 * 16_000)));
   env = {
     PATH: process.env.PATH,
     STEMDEX_MODEL_DIR: await testModelDir(),
@@ -82,6 +86,27 @@ describe('stemdex ingest + search (in-process)', () => {
     const badConfig = await stemdex(['search', mixPath, '--instrument', 'bass'], { STEMDEX_PORT: 'abc' });
     expect(badConfig.code).not.toBe(0);
     expect(badConfig.stderr).toContain('STEMDEX_PORT');
+  });
+
+  it('takes k up to the API limit and refuses more with the API message', async () => {
+    const deep = await stemdex(['search', mixPath, '--instrument', 'bass', '-k', '100', '--json']);
+    expect(deep.code, deep.stderr).toBe(0);
+    expect(JSON.parse(deep.stdout)).toHaveLength(3);
+    for (const k of ['101', '500']) {
+      const refused = await stemdex(['search', mixPath, '--instrument', 'bass', '-k', k]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(RESULT_COUNT_MESSAGE);
+    }
+  });
+
+  it('refuses a silent mix and a silent stem, saying so', async () => {
+    const search = await stemdex(['search', silentPath, '--instrument', 'bass']);
+    expect(search.code).toBe(1);
+    expect(search.stderr).toContain('digital silence');
+    expect(search.stderr).toContain('-60 dBFS');
+    const ingest = await stemdex(['ingest', silentPath, '--instrument', 'bass', '--catalog', 'silent']);
+    expect(ingest.code).toBe(1);
+    expect(ingest.stderr).toContain(`failed: ${silentPath}: the audio is digital silence`);
   });
 
   it('reports files that fail and exits non-zero', async () => {
@@ -141,6 +166,29 @@ describe('stemdex --url (against a running server)', () => {
     expect(lines[0]).toMatch(/^#\s+score\s+offset_s\s+stem id\s+external id/);
     expect(lines).toHaveLength(2 + 3);
     expect(table.stdout).toContain('song0-bass');
+
+    // The same k rule and message as in-process, checked before anything is sent.
+    const refused = await stemdex(['search', mixPath, '--instrument', 'bass', '--url', url, '-k', '500']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(RESULT_COUNT_MESSAGE);
+    const deep = await stemdex([
+      'search',
+      mixPath,
+      '--instrument',
+      'bass',
+      '--url',
+      url,
+      '-k',
+      '100',
+      '--json',
+    ]);
+    expect(deep.code, deep.stderr).toBe(0);
+    expect(JSON.parse(deep.stdout)).toHaveLength(3);
+    // A silent mix: the server's 422 SILENT_AUDIO, passed on.
+    const silent = await stemdex(['search', silentPath, '--instrument', 'bass', '--url', url]);
+    expect(silent.code).toBe(1);
+    expect(silent.stderr).toContain('SILENT_AUDIO (HTTP 422)');
+    expect(silent.stderr).toContain('-60 dBFS');
   });
 });
 

@@ -207,6 +207,20 @@ export function describeCatalogContract(name: string, backend: CatalogBackend): 
       const input = randomStem(random, { chunks: randomChunks(random, 4, { silentEvery: 2 }) });
       const record = await catalog.upsertStem(input);
       expect(record.chunkCount).toBe(4);
+      expect(record.indexedChunks).toBe(2);
+      expect((await catalog.getStem(record.id))?.indexedChunks).toBe(2);
+      const listed = await catalog.listStems({ limit: 10 });
+      expect(listed.items.find((item) => item.id === record.id)?.indexedChunks).toBe(2);
+      // A replacement recounts.
+      const loud = await catalog.upsertStem({
+        ...input,
+        externalId: 'partly-silent',
+        chunks: input.chunks.map((chunk) => ({ ...chunk, silent: false })),
+      });
+      expect(loud.indexedChunks).toBe(4);
+      const quieter = await catalog.upsertStem({ ...input, externalId: 'partly-silent' });
+      expect(quieter).toMatchObject({ id: loud.id, indexedChunks: 2 });
+      await catalog.deleteStem(loud.id);
       const silentHits = await catalog.search(input.chunks[1].vector, { k: 1, instrument: 'bass' });
       expect(silentHits[0].chunk.index).not.toBe(1);
       const stats = await catalog.stats();

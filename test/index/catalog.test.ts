@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CatalogStore, openLocalCatalog } from '../../src/index/index.js';
 import { describeCatalogContract } from './catalog-contract.js';
-import { DIM, randomStem, seededRandom, temporaryDir } from './fixtures.js';
+import { DIM, randomChunks, randomStem, seededRandom, temporaryDir } from './fixtures.js';
 
 describeCatalogContract('local', {
   annTombstones: true,
@@ -47,6 +49,30 @@ describe('local catalog', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect((await catalog.stats()).snapshotSequence).toBe(before.sequence);
+  });
+});
+
+describe('schema migration', () => {
+  it('counts the indexed chunks of stems stored before the count existed', async () => {
+    const dir = temporaryDir('migrate');
+    try {
+      const random = seededRandom(21);
+      let catalog = await openLocalCatalog({ dataDir: dir.path, dim: DIM, modelId: 'test-model@1' });
+      const stem = await catalog.upsertStem(
+        randomStem(random, { chunks: randomChunks(random, 6, { silentEvery: 3 }) }),
+      );
+      await catalog.close();
+      // Back to the first schema version: no indexed_count column.
+      const db = new Database(join(dir.path, 'catalog.sqlite'));
+      db.exec('ALTER TABLE stems DROP COLUMN indexed_count');
+      db.pragma('user_version = 1');
+      db.close();
+      catalog = await openLocalCatalog({ dataDir: dir.path, dim: DIM, modelId: 'test-model@1' });
+      expect(await catalog.getStem(stem.id)).toMatchObject({ chunkCount: 6, indexedChunks: 4 });
+      await catalog.close();
+    } finally {
+      dir.remove();
+    }
   });
 });
 

@@ -17,7 +17,7 @@ function embedder(overrides: Partial<EmbedderOptions> = {}): Embedder {
   const created = new Embedder({
     sessions,
     frontEnd: processor,
-    batching: { maxBatchSize: 8, maxWaitMs: 2, maxQueue: 64 },
+    batching: { maxBatchSize: 8, maxQueue: 64 },
     hopSeconds: 4,
     ...overrides,
   });
@@ -75,8 +75,8 @@ describe('Embedder', () => {
   });
 
   it('gives the same embeddings whether chunks share a batch with other requests or not', async () => {
-    const alone = embedder({ batching: { maxBatchSize: 1, maxWaitMs: 0, maxQueue: 64 } });
-    const shared = embedder({ batching: { maxBatchSize: 32, maxWaitMs: 20, maxQueue: 64 } });
+    const alone = embedder({ batching: { maxBatchSize: 1, maxQueue: 64 } });
+    const shared = embedder({ batching: { maxBatchSize: 32, maxQueue: 64 } });
     const reference = await alone.embedStem(bassWav);
     const [together] = await Promise.all([shared.embedStem(bassWav), shared.embedStem(mixWav)]);
     reference.chunks.forEach((chunk, i) => {
@@ -107,7 +107,7 @@ describe('Embedder', () => {
 
   it('reports batch sizes and queue depth to Prometheus', async () => {
     const registry = new Registry();
-    const e = embedder({ registry, batching: { maxBatchSize: 16, maxWaitMs: 5, maxQueue: 64 } });
+    const e = embedder({ registry, batching: { maxBatchSize: 16, maxQueue: 64 } });
     await e.embedStem(bassWav);
     const text = await registry.metrics();
     // All four chunks of one stem are submitted together, so they share one encoder call.
@@ -118,7 +118,7 @@ describe('Embedder', () => {
   });
 
   it('refuses work with QUEUE_FULL while the queue is full', async () => {
-    const e = embedder({ batching: { maxBatchSize: 1, maxWaitMs: 0, maxQueue: 2 } });
+    const e = embedder({ batching: { maxBatchSize: 1, maxQueue: 2 } });
     // 60 s at a 4 s hop is 14 chunks run one at a time; a 2 s clip needs one chunk and far less
     // front-end time, so it arrives while most of the long file still waits.
     const long = wavBytes(mixOf(makeSong(2, 60, 42)));

@@ -33,7 +33,6 @@ describe('MicroBatcher', () => {
     const batcher = new MicroBatcher<number, number>({
       name: 'test',
       maxBatchSize: 4,
-      maxWaitMs: 1,
       maxQueue: 100,
       run: async (inputs) => inputs.map((x) => x * x),
     });
@@ -42,47 +41,50 @@ describe('MicroBatcher', () => {
     expect(outputs).toEqual(inputs.map((x) => x * x));
   });
 
-  it('fills batches from requests that arrive while the model is busy', async () => {
+  it('runs a lone request at once, without waiting for company', async () => {
+    // Fake timers that are never advanced: a batcher that set a timer to wait would never run.
+    vi.useFakeTimers();
     const model = gatedModel();
-    const batcher = new MicroBatcher({
-      name: 'test',
-      maxBatchSize: 4,
-      maxWaitMs: 0,
-      maxQueue: 100,
-      run: model.run,
-    });
-    const first = batcher.submit(1);
-    await flush();
-    const rest = [2, 3, 4, 5, 6, 7].map((x) => batcher.submit(x));
+    const batcher = new MicroBatcher({ name: 'test', maxBatchSize: 16, maxQueue: 100, run: model.run });
+    const lone = batcher.submit(1);
     expect(model.batches).toEqual([[1]]);
+    expect(vi.getTimerCount()).toBe(0);
     await model.releaseNext();
-    expect(model.batches).toEqual([[1], [2, 3, 4, 5]]);
+    expect(await lone).toBe(10);
+    // A request of several chunks runs as one batch, at once.
+    const many = batcher.submitMany([2, 3, 4]);
+    expect(model.batches).toEqual([[1], [2, 3, 4]]);
     await model.releaseNext();
-    await model.releaseNext();
-    expect(model.batches).toEqual([[1], [2, 3, 4, 5], [6, 7]]);
-    expect(await first).toBe(10);
-    expect(await Promise.all(rest)).toEqual([20, 30, 40, 50, 60, 70]);
+    expect(await many).toEqual([20, 30, 40]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('runs a full batch at once and a partial one after maxWaitMs', async () => {
-    vi.useFakeTimers();
+  it('gathers only what waited while the model was busy, capped at maxBatchSize', async () => {
+    const model = gatedModel();
     const sizes: number[] = [];
-    const batcher = new MicroBatcher<number, number>({
+    const batcher = new MicroBatcher({
       name: 'test',
       maxBatchSize: 3,
-      maxWaitMs: 50,
       maxQueue: 100,
-      run: async (inputs) => inputs,
+      run: model.run,
       hooks: { onBatch: ({ size }) => sizes.push(size) },
     });
-    const all = Promise.all([1, 2, 3, 4].map((x) => batcher.submit(x)));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(sizes).toEqual([3]);
-    await vi.advanceTimersByTimeAsync(49);
-    expect(sizes).toEqual([3]);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(sizes).toEqual([3, 1]);
-    expect(await all).toEqual([1, 2, 3, 4]);
+    const first = batcher.submit(1);
+    const waiting = [2, 3, 4, 5].map((x) => batcher.submit(x));
+    expect(model.batches).toEqual([[1]]);
+    expect(batcher.queueDepth).toBe(4);
+    await model.releaseNext();
+    expect(model.batches).toEqual([[1], [2, 3, 4]]);
+    // Arrives while [2, 3, 4] runs: joins 5 in the next batch, not a batch of its own.
+    const late = batcher.submit(6);
+    await model.releaseNext();
+    expect(model.batches).toEqual([[1], [2, 3, 4], [5, 6]]);
+    await model.releaseNext();
+    expect(sizes).toEqual([1, 3, 2]);
+    expect(await first).toBe(10);
+    expect(await Promise.all(waiting)).toEqual([20, 30, 40, 50]);
+    expect(await late).toBe(60);
+    expect(batcher.queueDepth).toBe(0);
   });
 
   it('refuses work beyond maxQueue with a Retry-After hint, atomically', async () => {
@@ -91,7 +93,6 @@ describe('MicroBatcher', () => {
     const batcher = new MicroBatcher({
       name: 'test',
       maxBatchSize: 2,
-      maxWaitMs: 0,
       maxQueue: 3,
       run: model.run,
       hooks: { onQueueDepth: (depth) => depths.push(depth) },
@@ -122,7 +123,6 @@ describe('MicroBatcher', () => {
     const batcher = new MicroBatcher<number, number>({
       name: 'test',
       maxBatchSize: 2,
-      maxWaitMs: 0,
       maxQueue: 2,
       run: async (inputs) => inputs,
     });
@@ -134,7 +134,6 @@ describe('MicroBatcher', () => {
     const batcher = new MicroBatcher<number, number>({
       name: 'test',
       maxBatchSize: 2,
-      maxWaitMs: 0,
       maxQueue: 10,
       run: async (inputs) => {
         calls++;
@@ -150,7 +149,6 @@ describe('MicroBatcher', () => {
     const batcher = new MicroBatcher<number, number>({
       name: 'test',
       maxBatchSize: 4,
-      maxWaitMs: 0,
       maxQueue: 10,
       run: async (inputs) => inputs.slice(1),
     });
@@ -162,7 +160,6 @@ describe('MicroBatcher', () => {
     const batcher = new MicroBatcher({
       name: 'test',
       maxBatchSize: 2,
-      maxWaitMs: 1000,
       maxQueue: 10,
       run: model.run,
     });
@@ -184,11 +181,8 @@ describe('MicroBatcher', () => {
 
   it('validates its limits', () => {
     const run = async (inputs: number[]) => inputs;
-    expect(() => new MicroBatcher({ name: 't', maxBatchSize: 0, maxWaitMs: 1, maxQueue: 1, run })).toThrow(
-      RangeError,
-    );
-    expect(() => new MicroBatcher({ name: 't', maxBatchSize: 1, maxWaitMs: -1, maxQueue: 1, run })).toThrow(
-      RangeError,
-    );
+    expect(() => new MicroBatcher({ name: 't', maxBatchSize: 0, maxQueue: 1, run })).toThrow(RangeError);
+    expect(() => new MicroBatcher({ name: 't', maxBatchSize: 1, maxQueue: 0, run })).toThrow(RangeError);
+    expect(() => new MicroBatcher({ name: 't', maxBatchSize: 1.5, maxQueue: 1, run })).toThrow(RangeError);
   });
 });

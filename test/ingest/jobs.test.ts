@@ -93,6 +93,35 @@ describe('POST /v1/ingest (multipart)', () => {
     await waitFor(async () => (readdirSync(join(config.dataDir, 'staging')).length === 0 ? true : undefined));
   });
 
+  it('fails a silent file of a batch with SILENT_AUDIO and ingests the others', async () => {
+    // A 9 s sine at 0.0005 peak: RMS -69.0 dBFS, under the -60 dBFS silence threshold.
+    const hiss = wavBytes(Float32Array.from({ length: 9 * 16_000 }, (_, i) => 0.0005 * Math.sin(i * 0.2)));
+    const accepted = await request(app.server)
+      .post('/v1/ingest')
+      .field('instrument', 'other')
+      .field('catalog', 'with-silence')
+      .field('external_id_from', 'filename')
+      .attach('files', files['drums.wav'], 'drums.wav')
+      .attach('files', hiss, 'hiss.wav')
+      .attach('files', files['piano.wav'], 'piano.wav');
+    expect(accepted.status).toBe(202);
+    const job = await finished(app, accepted.body.id);
+    expect(job.totals).toMatchObject({ total: 3, done: 2, failed: 1 });
+    expect(job.errors).toEqual([
+      {
+        position: 1,
+        file: 'hiss.wav',
+        code: 'SILENT_AUDIO',
+        message: expect.stringMatching(/-69\.\d dBFS.*-60 dBFS/),
+      },
+    ]);
+    const list = await request(app.server).get('/v1/stems').query({ catalog: 'with-silence' });
+    expect(list.body.items.map((item: { external_id: string }) => item.external_id).sort()).toEqual([
+      'drums',
+      'piano',
+    ]);
+  });
+
   it('rejects bad batches', async () => {
     const post = () => request(app.server).post('/v1/ingest');
     expectError(await post().field('instrument', 'bass'), 400, 'MISSING_FILE');

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openLocalCatalog } from '../../src/index/index.js';
 import type { Instrument } from '../../src/instruments.js';
+import { MAX_RESULTS, RESULT_COUNT_MESSAGE } from '../../src/server/compatibility-search.js';
 import type { EmbeddingModel } from '../../src/server/ports.js';
 import { loadTestModel, startApp, tempDir, testConfig } from '../helpers/app.js';
-import { makeSong, mixOf, type Song, wavBytes } from '../helpers/songs.js';
+import { makeSong, mixOf, SAMPLE_RATE, type Song, wavBytes } from '../helpers/songs.js';
 
 /**
  * The HTTP API end to end: real app, real model (the shipped one when trained, else the seeded
@@ -23,6 +25,7 @@ interface StemBody {
   metadata: Record<string, unknown>;
   duration_seconds: number;
   chunk_count: number;
+  indexed_chunks: number;
   created_at: string;
   updated_at: string;
 }
@@ -32,6 +35,11 @@ interface ResultBody {
   score: number;
   match: { context_offset_seconds: number; stem_chunk_index: number; stem_chunk_offset_seconds: number };
   alignment: { offset_seconds: number; shift_seconds: number; score: number };
+}
+
+/** A sine at `amplitude` (its RMS level is amplitude / √2), `seconds` long. */
+function tone(seconds: number, amplitude: number): Float32Array {
+  return Float32Array.from({ length: seconds * SAMPLE_RATE }, (_, i) => amplitude * Math.sin(i * 0.2));
 }
 
 const dir = tempDir();
@@ -103,6 +111,7 @@ describe('POST /v1/stems', () => {
     expect(stem.duration_seconds).toBeCloseTo(SONG_SECONDS, 1);
     // 10 s with 8 s chunks every 4 s: a chunk at 0 s and a padded one at 4 s.
     expect(stem.chunk_count).toBe(2);
+    expect(stem.indexed_chunks).toBe(2);
     expect(response.headers['x-request-id']).toBeTruthy();
   });
 
@@ -148,6 +157,41 @@ describe('POST /v1/stems', () => {
     expectError(await twoFiles, 413, 'TOO_MANY_FILES');
     const json = await request(app.server).post('/v1/stems').send({ instrument: 'bass' });
     expectError(json, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses silent and near-silent stems with 422 SILENT_AUDIO naming the level and threshold', async () => {
+    const before = (await request(app.server).get('/v1/stats')).body.stems;
+    const digital = await uploadStem(wavBytes(new Float32Array(10 * SAMPLE_RATE)), { instrument: 'bass' });
+    expectError(digital, 422, 'SILENT_AUDIO');
+    expect(digital.body.error.details).toEqual({ level_dbfs: null, threshold_dbfs: -60 });
+    expect(digital.body.error.message).toContain('digital silence');
+    // 0.0005 peak: RMS 20·log10(0.0005/√2) = -69.0 dBFS, under the -60 dBFS threshold.
+    const hiss = await uploadStem(wavBytes(tone(10, 0.0005)), { instrument: 'bass' });
+    expectError(hiss, 422, 'SILENT_AUDIO');
+    expect(hiss.body.error.details.threshold_dbfs).toBe(-60);
+    expect(hiss.body.error.details.level_dbfs).toBeCloseTo(-69, 0);
+    expect(hiss.body.error.message).toMatch(/-69\.\d dBFS.*-60 dBFS/);
+    // Nothing was stored.
+    expect((await request(app.server).get('/v1/stats')).body.stems).toBe(before);
+    // Just above the threshold (0.0015 peak: -59.5 dBFS) is audible and accepted.
+    const quiet = await uploadStem(wavBytes(tone(10, 0.0015)), { instrument: 'bass', catalog: 'quiet' });
+    expect(quiet.status).toBe(201);
+    expect(quiet.body).toMatchObject({ chunk_count: 2, indexed_chunks: 2 });
+    expect((await request(app.server).delete(`/v1/stems/${quiet.body.id}`)).status).toBe(204);
+  });
+
+  it('reports how many chunks of a partly silent stem are indexed', async () => {
+    // 8 s of bass then 8 s of silence: chunks at 0, 4 and 8 s; the one at 8 s is silent.
+    const signal = new Float32Array(16 * SAMPLE_RATE);
+    signal.set(songs[0].stems.bass!.subarray(0, 8 * SAMPLE_RATE));
+    const created = await uploadStem(wavBytes(signal), { instrument: 'bass', catalog: 'partly-silent' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ chunk_count: 3, indexed_chunks: 2 });
+    const read = await request(app.server).get(`/v1/stems/${created.body.id}`);
+    expect(read.body).toMatchObject({ chunk_count: 3, indexed_chunks: 2 });
+    const list = await request(app.server).get('/v1/stems').query({ catalog: 'partly-silent' });
+    expect(list.body.items).toEqual([expect.objectContaining({ chunk_count: 3, indexed_chunks: 2 })]);
+    expect((await request(app.server).delete(`/v1/stems/${created.body.id}`)).status).toBe(204);
   });
 });
 
@@ -242,9 +286,11 @@ describe('POST /v1/search', () => {
     );
     expectError(await search(mix, {}), 400, 'VALIDATION_FAILED');
     expectError(await search(mix, { instrument: 'kazoo' }), 400, 'UNKNOWN_INSTRUMENT');
-    expectError(await search(mix, { instrument: 'bass', k: '0' }), 400, 'VALIDATION_FAILED');
-    expectError(await search(mix, { instrument: 'bass', k: '1000' }), 400, 'VALIDATION_FAILED');
-    expectError(await search(mix, { instrument: 'bass', k: 'ten' }), 400, 'VALIDATION_FAILED');
+    for (const k of ['0', String(MAX_RESULTS + 1), '500', '2.5', 'ten', '']) {
+      const response = await search(mix, { instrument: 'bass', k });
+      expectError(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.error.message).toBe(RESULT_COUNT_MESSAGE);
+    }
     expectError(
       await search(mix, { instrument: 'bass', bpm_min: '150', bpm_max: '90' }),
       400,
@@ -253,6 +299,34 @@ describe('POST /v1/search', () => {
     expectError(await search(Buffer.from('RIFF....WAVEjunk'), { instrument: 'bass' }), 422, 'INVALID_AUDIO');
     const json = await request(app.server).post('/v1/search').send({ instrument: 'bass' });
     expectError(json, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers k up to the cap, which the OpenAPI document states with its reason', async () => {
+    const response = await search(wavBytes(mixOf(songs[0], ['bass'])), {
+      instrument: 'bass',
+      k: String(MAX_RESULTS),
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.results).toHaveLength(SONGS);
+    const doc = await request(app.server).get('/docs/json');
+    const form = doc.body.paths['/v1/search'].post.requestBody.content['multipart/form-data'].schema;
+    expect(form.properties.k.description).toContain(`1-${MAX_RESULTS}`);
+    expect(form.properties.k.description).toContain('no further pages');
+    const body =
+      doc.body.paths['/v1/stems/{id}/compatible'].post.requestBody.content['application/json'].schema;
+    expect(body.properties.k).toMatchObject({ minimum: 1, maximum: MAX_RESULTS });
+  });
+
+  it('refuses a silent mix with 422 SILENT_AUDIO instead of an empty result', async () => {
+    const silent = await search(wavBytes(new Float32Array(8 * SAMPLE_RATE)), { instrument: 'bass' });
+    expectError(silent, 422, 'SILENT_AUDIO');
+    expect(silent.body.error.details).toEqual({ level_dbfs: null, threshold_dbfs: -60 });
+    const hiss = await search(wavBytes(tone(8, 0.0005)), { instrument: 'bass' });
+    expectError(hiss, 422, 'SILENT_AUDIO');
+    expect(hiss.body.error.details.level_dbfs).toBeCloseTo(-69, 0);
+    const doc = await request(app.server).get('/docs/json');
+    expect(doc.body.paths['/v1/search'].post.description).toContain('SILENT_AUDIO');
+    expect(doc.body.paths['/v1/search'].post.responses['422']).toBeDefined();
   });
 });
 
@@ -280,12 +354,56 @@ describe('POST /v1/stems/:id/compatible', () => {
     expectError(await post(id, {}), 400, 'VALIDATION_FAILED');
     expectError(await post(id, { instrument: 'kazoo' }), 400, 'UNKNOWN_INSTRUMENT');
     expectError(await post(id, { instrument: 'bass', k: 'x' }), 400, 'VALIDATION_FAILED');
+    const tooMany = await post(id, { instrument: 'bass', k: MAX_RESULTS + 1 });
+    expectError(tooMany, 400, 'VALIDATION_FAILED');
+    expect(tooMany.body.error.message).toContain(RESULT_COUNT_MESSAGE);
     expectError(await post(id, { instrument: 42 }), 400, 'VALIDATION_FAILED');
     const broken = await request(app.server)
       .post(`/v1/stems/${id}/compatible`)
       .set('content-type', 'application/json')
       .send('{"instrument":');
     expectError(broken, 400, 'BAD_REQUEST');
+  });
+});
+
+describe('POST /v1/stems/:id/compatible with a silent stem', () => {
+  it('answers 422 SILENT_AUDIO for a stem stored before silent uploads were refused', async () => {
+    // Such a stem can no longer be uploaded: write it into a catalog directly, as older versions did.
+    const legacyDir = tempDir();
+    const config = await testConfig(legacyDir.path);
+    const embedded = await model.embedStem(wavBytes(songs[0].stems.piano!), {});
+    const catalog = await openLocalCatalog({
+      dataDir: config.dataDir,
+      dim: model.geometry.dim,
+      modelId: model.modelId,
+    });
+    const stored = await catalog.upsertStem({
+      catalog: 'legacy',
+      instrument: 'piano',
+      metadata: {},
+      durationSeconds: embedded.durationSeconds,
+      chunks: embedded.chunks.map((chunk) => ({ ...chunk, silent: true })),
+    });
+    await catalog.close();
+    const legacyApp = await startApp(config, { model });
+    try {
+      const read = await request(legacyApp.server).get(`/v1/stems/${stored.id}`);
+      expect(read.body).toMatchObject({ chunk_count: 2, indexed_chunks: 0 });
+      const response = await request(legacyApp.server)
+        .post(`/v1/stems/${stored.id}/compatible`)
+        .send({ instrument: 'bass' });
+      expectError(response, 422, 'SILENT_AUDIO');
+      expect(response.body.error.details).toEqual({
+        stem_id: stored.id,
+        chunk_count: 2,
+        threshold_dbfs: -60,
+      });
+      const doc = await request(legacyApp.server).get('/docs/json');
+      expect(doc.body.paths['/v1/stems/{id}/compatible'].post.responses['422']).toBeDefined();
+    } finally {
+      await legacyApp.close();
+      legacyDir.remove();
+    }
   });
 });
 

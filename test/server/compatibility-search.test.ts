@@ -14,6 +14,7 @@ function stem(id: string): StemRecord {
     metadata: {},
     durationSeconds: 8,
     chunkCount: 1,
+    indexedChunks: 1,
     createdAt: '2026-12-01T00:00:00.000Z',
     updatedAt: '2026-12-01T00:00:00.000Z',
   };

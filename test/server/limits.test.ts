@@ -150,34 +150,90 @@ describe('rate limiting', () => {
   });
 });
 
+describe('bulk ingestion under the rate limit', () => {
+  const BUDGET = 12;
+  const FILES = 1000;
+  const PER_REQUEST = 100;
+  const bulkKey = 'bulk-client-key-0123456789';
+  const pollKey = 'poll-client-key-0123456789';
+  const small = (i: number) =>
+    wavBytes(Float32Array.from({ length: SAMPLE_RATE / 2 }, (_, t) => 0.3 * Math.sin(t * (0.05 + i * 1e-4))));
+
+  it('tells a client uploading stem by stem where to go, and takes 1,000 files there within the budget', async () => {
+    const { app } = await appWith({
+      STEMDEX_RATE_LIMIT_MAX: String(BUDGET),
+      STEMDEX_RATE_LIMIT_WINDOW_MS: '600000',
+      STEMDEX_API_KEYS: `${API_KEY},${bulkKey},${pollKey}`,
+    });
+    const single = (i: number) =>
+      request(app.server)
+        .post('/v1/stems')
+        .set('x-api-key', API_KEY)
+        .field('instrument', 'drums')
+        .attach('file', small(i), `single-${i}.wav`);
+    for (let i = 0; i < BUDGET; i++) expect((await single(i)).status).toBe(201);
+    const limited = await single(BUDGET);
+    expectError(limited, 429, 'RATE_LIMITED');
+    expect(limited.body.error.message).toContain('POST /v1/ingest');
+    expect(limited.body.error.details).toMatchObject({
+      limit: BUDGET,
+      bulk_ingest: 'POST /v1/ingest',
+      retry_after_seconds: Number(limited.headers['retry-after']),
+    });
+
+    // The way the 429 points to: 100 files per request, 10 requests for 1,000 files.
+    const jobs: string[] = [];
+    for (let first = 0; first < FILES; first += PER_REQUEST) {
+      let batch = request(app.server)
+        .post('/v1/ingest')
+        .set('x-api-key', bulkKey)
+        .field('instrument', 'drums')
+        .field('catalog', 'bulk');
+      for (let i = first; i < first + PER_REQUEST; i++)
+        batch = batch.attach('files', small(i), `bulk-${i}.wav`);
+      const accepted = await batch;
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
+      jobs.push(accepted.body.id);
+    }
+    // Health routes are outside the budget: wait there, then read each job once.
+    await waitFor(async () => {
+      const ready = await request(app.server).get('/readyz');
+      return ready.body.index.stems === BUDGET + FILES ? true : undefined;
+    }, 300_000);
+    for (const id of jobs) {
+      const job = await request(app.server).get(`/v1/jobs/${id}`).set('x-api-key', pollKey);
+      expect(job.status).toBe(200);
+      expect(job.body.totals).toMatchObject({ total: PER_REQUEST, done: PER_REQUEST, failed: 0 });
+    }
+  }, 600_000);
+});
+
 describe('backpressure', () => {
   it('answers 503 QUEUE_FULL with Retry-After when the inference queue is full', async () => {
-    // The first upload's chunks wait in the encoder queue (batch not full, wait not over); a second
-    // upload sent while they wait would take the queue past its bound, so it is refused at once.
+    // Batches of one chunk and two audio workers: two long uploads sent together are decoded side
+    // by side; whichever reaches the model second finds the other's chunks still queued (one model
+    // call per chunk, ~150 of them), and its own would take the queue past its bound, so it is
+    // refused at once instead of waiting.
     const dir = tempDir();
     dirs.push(dir);
     const config = await testConfig(dir.path, {
       STEMDEX_QUEUE_MAX: '10',
-      STEMDEX_BATCH_MAX_SIZE: '64',
-      STEMDEX_BATCH_MAX_WAIT_MS: '5000',
+      STEMDEX_BATCH_MAX_SIZE: '1',
+      STEMDEX_AUDIO_WORKERS: '2',
     });
-    const registry = new Registry();
-    const queuedModel = await loadTestModel(config, registry);
-    const app = await startApp(config, { model: queuedModel, registry });
+    const queuedModel = await loadTestModel(config);
+    const app = await startApp(config, { model: queuedModel });
     try {
-      const long = wavBytes(makeSong(8, 32).stems.piano!); // 8 chunks
+      const long = wavBytes(
+        Float32Array.from({ length: 600 * SAMPLE_RATE }, (_, i) => 0.3 * Math.sin(i * 0.1)),
+      );
       const upload = () =>
         request(app.server).post('/v1/stems').field('instrument', 'piano').attach('file', long, 'p.wav');
-      // `.then` sends the request now; it is awaited at the end.
-      const first = upload().then((response) => response);
-      await waitFor(async () => {
-        const depth = await registry.getSingleMetric('stemdex_inference_queue_depth')?.get();
-        return depth?.values.some((value) => value.value > 0) ? true : undefined;
-      });
-      const second = await upload();
-      expectError(second, 503, 'QUEUE_FULL');
-      expect(Number(second.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      expect((await first).status).toBe(201);
+      const responses = await Promise.all([upload(), upload()]);
+      expect(responses.map((response) => response.status).sort()).toEqual([201, 503]);
+      const refused = responses.find((response) => response.status === 503)!;
+      expectError(refused, 503, 'QUEUE_FULL');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     } finally {
       await app.close();
       await queuedModel.close();

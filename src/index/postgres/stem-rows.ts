@@ -13,6 +13,7 @@ export interface StemRow {
   metadata: string;
   duration_seconds: number;
   chunk_count: number;
+  indexed_count: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -52,6 +53,7 @@ export function toStemRecord(row: StemRow): StemRecord {
     metadata: JSON.parse(row.metadata) as StemMetadata,
     durationSeconds: row.duration_seconds,
     chunkCount: row.chunk_count,
+    indexedChunks: row.indexed_count,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

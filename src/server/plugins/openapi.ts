@@ -1,8 +1,15 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { ERROR_CODES } from '../errors.js';
+import { DEFAULT_SILENCE_DB } from '../../audio/chunk.js';
+import { BULK_INGEST_ROUTE, ERROR_CODES } from '../errors.js';
 import { zodToOpenApi } from '../zod-schema.js';
+
+/** What a client needs to know about a code beyond its status. */
+const CODE_NOTES: Partial<Record<string, string>> = {
+  SILENT_AUDIO: ` — every 8 s chunk of the audio (stem upload, batch item, search mix) is below the ${DEFAULT_SILENCE_DB} dBFS RMS silence threshold, so it could never be found or would match nothing; \`details.level_dbfs\` (loudest chunk; null for digital silence) and \`details.threshold_dbfs\`. Partly silent stems are accepted: their record's \`indexed_chunks\` counts the searchable chunks.`,
+  RATE_LIMITED: ` — the per-client budget counts requests, not files: to ingest many stems send them together to \`${BULK_INGEST_ROUTE}\` (many files per request); \`details\`: limit, window, retry_after_seconds, bulk_ingest.`,
+};
 
 /** OpenAPI document generated from the routes' zod schemas; UI at `/docs`, JSON at `/docs/json`. */
 export async function installOpenApi(app: FastifyInstance, version: string): Promise<void> {
@@ -14,7 +21,7 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
           'Stem-JEPA musical stem compatibility search: which stems in my catalog fit this mix?\n\n' +
           'Every error is `{ "error": { "code", "message", "details"? } }`. Codes and statuses:\n\n' +
           Object.entries(ERROR_CODES)
-            .map(([code, status]) => `- \`${code}\`: ${status}`)
+            .map(([code, status]) => `- \`${code}\`: ${status}${CODE_NOTES[code] ?? ''}`)
             .join('\n'),
         version,
       },

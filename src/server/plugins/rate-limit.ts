@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../errors.js';
+import { rateLimitedError } from '../errors.js';
 import { presentedApiKey } from './auth.js';
 
 export interface RateLimitOptions {
@@ -30,11 +30,6 @@ export async function installRateLimit(app: FastifyInstance, options: RateLimitO
       return keyDigest !== undefined && validKeys.has(keyDigest) ? `key:${keyDigest}` : `ip:${request.ip}`;
     },
     errorResponseBuilder: (_request, context) =>
-      new ApiError(
-        'RATE_LIMITED',
-        `rate limit of ${context.max} requests per ${context.after} exceeded`,
-        undefined,
-        Math.max(1, Math.ceil(context.ttl / 1000)),
-      ),
+      rateLimitedError(context.max, context.after, Math.max(1, Math.ceil(context.ttl / 1000))),
   });
 }

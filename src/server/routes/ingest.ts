@@ -71,7 +71,9 @@ const ingestSchema: ZodRouteSchema = {
   summary: 'Batch ingestion: many files in one multipart request, or a JSON manifest of server-side files',
   description:
     'Returns 202 with a job id once every file is durably staged. Send multipart/form-data (files + fields) ' +
-    'or application/json (manifest, needs STEMDEX_INGEST_ROOT). Poll GET /v1/jobs/{id}.',
+    'or application/json (manifest, needs STEMDEX_INGEST_ROOT). Poll GET /v1/jobs/{id}. One request counts once ' +
+    'against the rate limit however many files it carries: the way to ingest a catalog. A file that cannot be ' +
+    'ingested fails alone, with its code in the job errors (e.g. INVALID_AUDIO, SILENT_AUDIO).',
   tags: ['ingest'],
   security: WRITE_SECURITY,
   multipart: IngestForm,

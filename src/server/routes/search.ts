@@ -1,8 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { DEFAULT_SILENCE_DB } from '../../audio/chunk.js';
 import type { MetadataFilter } from '../../index/types.js';
 import type { Instrument } from '../../instruments.js';
-import { findCompatibleStems } from '../compatibility-search.js';
+import {
+  findCompatibleStems,
+  MAX_RESULTS,
+  parseResultCount,
+  RESULT_COUNT_MESSAGE,
+} from '../compatibility-search.js';
 import { type AppContext, uploadLimits } from '../context.js';
 import { ApiError } from '../errors.js';
 import { type FormFields, readBufferedForm } from '../multipart.js';
@@ -20,9 +26,15 @@ import {
 } from '../schemas.js';
 import type { ZodRouteSchema } from '../zod-schema.js';
 
-export const MAX_K = 100;
-
-const K = z.coerce.number().int().min(1).max(MAX_K).default(10);
+const K_DOC = `Results wanted, 1-${MAX_RESULTS} (default 10). Capped, no further pages: scores average approximate per-chunk neighbour lists whose depth grows with k, so separately computed pages would not be consistent; narrow the search with filters instead`;
+const KCheck = { error: RESULT_COUNT_MESSAGE };
+const K = z.coerce
+  .number(KCheck)
+  .int(KCheck)
+  .min(1, KCheck)
+  .max(MAX_RESULTS, KCheck)
+  .default(10)
+  .describe(K_DOC);
 const Bpm = z.coerce.number().positive().max(1000);
 
 const FilterFields = {
@@ -38,7 +50,7 @@ const SearchFilters = z.object({ k: K, ...FilterFields });
 const SearchForm = z.object({
   file: z.any().describe('The mix (context) audio'),
   instrument: InstrumentName.describe('The instrument of the stems wanted'),
-  k: z.string().optional().describe(`Results wanted, 1-${MAX_K} (default 10)`),
+  k: z.string().optional().describe(K_DOC),
   catalog: z.string().optional(),
   tags: z.string().optional().describe('Comma-separated, or repeat the field'),
   key: z.string().optional(),
@@ -46,8 +58,14 @@ const SearchForm = z.object({
   bpm_max: z.string().optional(),
 });
 
+const SILENT_CONTEXT =
+  `422 SILENT_AUDIO when every 8 s chunk of the context is below the ${DEFAULT_SILENCE_DB} dBFS RMS silence threshold: ` +
+  'silent chunks are never searched, so an empty result would not tell "nothing fits" from "nothing was heard". ' +
+  'details: level_dbfs (loudest chunk, null for digital silence) and threshold_dbfs.';
+
 const searchSchema: ZodRouteSchema = {
   summary: 'Which catalog stems of an instrument fit this mix? Ranked, with the best chunk and offset',
+  description: `Silent chunks of the mix are skipped. ${SILENT_CONTEXT}`,
   tags: ['search'],
   multipart: SearchForm,
   response: {
@@ -64,10 +82,20 @@ const IdParams = z.object({ id: z.string().min(1).max(200) });
 
 const compatibleSchema: ZodRouteSchema = {
   summary: 'Stems of an instrument that fit an already-ingested stem, used as the context',
+  description:
+    "The stem's indexed (non-silent) chunks are the context. 422 SILENT_AUDIO when it has none " +
+    '(indexed_chunks 0: possible only for stems stored before silent uploads were refused); ' +
+    'details: stem_id, chunk_count, threshold_dbfs.',
   tags: ['search'],
   params: IdParams,
   body: CompatibleBody,
-  response: { 200: CompatibleResponse, 400: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse },
+  response: {
+    200: CompatibleResponse,
+    400: ErrorResponse,
+    404: ErrorResponse,
+    422: ErrorResponse,
+    503: ErrorResponse,
+  },
 };
 
 type Filters = z.infer<typeof SearchFilters>;
@@ -84,11 +112,22 @@ function metadataFilter(filters: Filters): MetadataFilter | undefined {
   return Object.keys(filter).length === 0 ? undefined : filter;
 }
 
+/** `k` checked on its own so the message is exactly the one the CLI gives. */
+function resultCountField(fields: FormFields): number | undefined {
+  const value = singleField(fields, 'k');
+  if (value === undefined) return undefined;
+  try {
+    return parseResultCount(value);
+  } catch {
+    throw new ApiError('VALIDATION_FAILED', RESULT_COUNT_MESSAGE, { field: 'k', max: MAX_RESULTS });
+  }
+}
+
 function filtersFromForm(fields: FormFields): Filters {
   return parseOrThrow(
     SearchFilters,
     {
-      k: singleField(fields, 'k'),
+      k: resultCountField(fields),
       catalog: singleField(fields, 'catalog'),
       tags: listField(fields, 'tags'),
       key: singleField(fields, 'key'),
@@ -144,6 +183,13 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     metadataFilter(body); // rejects a bad bpm range before the expensive prediction
     const stem = await ctx.catalog.getStem(id);
     if (stem === null) throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+    if (stem.indexedChunks === 0) {
+      throw new ApiError(
+        'SILENT_AUDIO',
+        `stem ${id} has no audible chunk to search with: all ${stem.chunkCount} are below the ${DEFAULT_SILENCE_DB} dBFS silence threshold`,
+        { stem_id: id, chunk_count: stem.chunkCount, threshold_dbfs: DEFAULT_SILENCE_DB },
+      );
+    }
     const chunks = await ctx.catalog.getChunks(id);
     const context = await ctx.model.predictFromPatchEmbeddings(chunks, instrument);
     return respond(ctx, { ...context, durationSeconds: stem.durationSeconds }, instrument, body, [id]);

@@ -34,6 +34,9 @@ const StemUploadForm = z.object({
 
 const createSchema: ZodRouteSchema = {
   summary: 'Upload one stem: embed it and add it to the catalog (upsert by external_id)',
+  description:
+    '422 SILENT_AUDIO when every 8 s chunk is below the silence threshold (nothing could ever match it; ' +
+    'details: level_dbfs, threshold_dbfs). A partly silent stem is stored whole; indexed_chunks says how many chunks are searchable.',
   tags: ['stems'],
   security: WRITE_SECURITY,
   multipart: StemUploadForm,
