@@ -46,6 +46,8 @@ beforeAll(async () => {
     // Frequent snapshots, so kills also land during snapshot writes.
     STEMDEX_SNAPSHOT_INTERVAL_MS: '300',
     STEMDEX_RATE_LIMIT_MAX: '1000000',
+    // One manifest carries every file (160 at full scale).
+    STEMDEX_MAX_FILES_PER_REQUEST: String(files.length),
   };
 }, 120_000);
 
