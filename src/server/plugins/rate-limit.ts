@@ -32,7 +32,7 @@ const REDIS_KEY_PREFIX = 'stemdex:rate-limit:';
  * warning is logged: an outage of the limiter must not become an outage of the service.
  */
 export async function installRateLimit(app: FastifyInstance, options: RateLimitOptions): Promise<void> {
-  const store = options.redisUrl === null ? undefined : redisStore(app, options.redisUrl);
+  const store = options.redisUrl === null ? undefined : await redisStore(app, options.redisUrl);
   await app.register(rateLimit, {
     global: true,
     max: options.max,
@@ -71,7 +71,10 @@ const RedisStore = createRequire(import.meta.url)(
   '@fastify/rate-limit/store/RedisStore.js',
 ) as RedisStoreCtor;
 
-function redisStore(app: FastifyInstance, url: string): FastifyRateLimitStoreCtor {
+/** How long start-up waits for Redis before serving anyway (failing open until it connects). */
+const REDIS_START_WAIT_MS = 3_000;
+
+async function redisStore(app: FastifyInstance, url: string): Promise<FastifyRateLimitStoreCtor> {
   const log = app.log.child({ component: 'rate-limit' });
   const redis = new Redis(url, {
     // Fail fast instead of queueing requests behind a reconnect: the request goes on uncounted.
@@ -94,6 +97,14 @@ function redisStore(app: FastifyInstance, url: string): FastifyRateLimitStoreCto
   });
   app.addHook('onClose', async () => {
     redis.disconnect();
+  });
+  // Without this wait the first requests after start-up would all pass uncounted.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, REDIS_START_WAIT_MS);
+    redis.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 
   // `read` is the plugin's optional non-counting lookup (not in its types); delegated all the same.
