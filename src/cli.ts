@@ -222,7 +222,9 @@ function buildCli(): Command {
   const urlOption = () =>
     new Option('--url <url>', 'call a running stemdex server instead of working in-process');
   const keyOption = () =>
-    new Option('--api-key <key>', 'API key for --url write routes').env('STEMDEX_API_KEY');
+    new Option('--api-key <key>', 'API key for --url (writes; reads too when the server requires it)').env(
+      'STEMDEX_API_KEY',
+    );
 
   program
     .command('serve')
