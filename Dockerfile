@@ -14,7 +14,9 @@ ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04
 # The full Debian Node image already carries python3, make and g++ for node-gyp.
 FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /app
-# .npmrc skips onnxruntime-node's installer: the CPU binaries inside the npm package are enough.
+# Skip onnxruntime-node's installer: the CPU binaries inside the npm package are enough. (An
+# environment variable, not .npmrc: npm warns about config keys it does not know.)
+ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
@@ -30,7 +32,7 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/*/build/Release/obj.target node_modules/*/build/Release/.deps
 
 # ---- build-cuda: same tree plus onnxruntime's CUDA execution provider libraries ---------------
-# The environment variable outranks .npmrc's `onnxruntime-node-install=skip`; the installer fetches
+# The command's own ONNXRUNTIME_NODE_INSTALL replaces the build stage's `skip`; the installer fetches
 # the CUDA 12 provider libraries (from NuGet) next to the bundled CPU ones.
 FROM build AS build-cuda
 RUN ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node \

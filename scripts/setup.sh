@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config)
+# nginx and redis-server: the load-balanced replica test (test/deploy/load-balancer.test.ts).
+APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config nginx redis-server)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -17,8 +18,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# onnxruntime-node's own installer would fetch CUDA binaries from outside the npm registry; .npmrc
-# skips it and the bundled CPU binaries are used.
+# onnxruntime-node's own installer would fetch CUDA binaries from outside the npm registry: skip it
+# (an environment variable: npm warns about unknown .npmrc keys); the bundled CPU binaries are used.
 export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-audit --no-fund
 npm run build

@@ -4,13 +4,15 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Config } from './config.js';
+import type { Keyring } from './auth/api-keys.js';
+import { keyringFromConfig } from './auth/keyring-config.js';
+import type { Config, TrustProxy } from './config.js';
 import type { CatalogStore } from './index/types.js';
 import { IngestRunner } from './ingest/runner.js';
 import { Staging } from './ingest/staging.js';
 import type { AppContext } from './server/context.js';
 import { busboyLimits } from './server/multipart.js';
-import { apiKeyGuard } from './server/plugins/auth.js';
+import { installAuth } from './server/plugins/auth.js';
 import { installDraining } from './server/plugins/draining.js';
 import { installErrorHandler } from './server/plugins/error-handler.js';
 import { installMetrics } from './server/plugins/metrics.js';
@@ -52,6 +54,8 @@ export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = options;
+  // Key problems are configuration errors: reported before the model loads.
+  const keyring = keyringFromConfig(config);
   const logger = options.logger ?? createLogger(config);
   const registry = options.registry ?? new Registry();
   if (options.registry === undefined) collectDefaultMetrics({ register: registry, prefix: 'stemdex_' });
@@ -92,11 +96,24 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (options.model === undefined) await model.close();
   };
   try {
-    return await assemble(ctx, logger, release, options.runJobs !== false);
+    return await assemble(ctx, keyring, logger, release, options.runJobs !== false);
   } catch (error) {
     await release();
     throw error;
   }
+}
+
+/**
+ * Fastify's trustProxy for STEMDEX_TRUST_PROXY. A hop count becomes "trust the nearest n
+ * addresses" (the socket peer is hop 0): Fastify 5 itself ignores numbers, since a hop count
+ * cannot tell a proxy from a client that connects directly and sends its own X-Forwarded-For.
+ * The docs say so: use CIDRs where clients can reach the replicas directly.
+ */
+function trustProxyOption(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust !== 'number') return trust;
+  return (_address, hop) => hop < trust;
 }
 
 /** How long an error reply waits for the rest of an upload it will not read (see unread-body.ts). */
@@ -104,6 +121,7 @@ const UNREAD_BODY_WAIT_MS = 10_000;
 
 async function assemble(
   ctx: AppContext,
+  keyring: Keyring,
   logger: Logger,
   release: () => Promise<void>,
   runJobs: boolean,
@@ -114,6 +132,8 @@ async function assemble(
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 1024 * 1024,
+    // Behind a trusted load balancer, request.ip (logs, rate limits) is the client from X-Forwarded-For.
+    trustProxy: trustProxyOption(config.trustProxy),
     // Requests arriving while closing get our NOT_READY error body from `installDraining` instead.
     return503OnClosing: false,
   });
@@ -129,9 +149,11 @@ async function assemble(
   await installRateLimit(app, {
     max: config.rateLimitMax,
     windowMs: config.rateLimitWindowMs,
-    apiKeys: config.apiKeys,
+    keyring,
+    redisUrl: config.rateLimitRedisUrl,
   });
-  app.addHook('onRequest', apiKeyGuard(config.apiKeys));
+  // After the rate limit, so its per-route hook runs first: refused keys count against the budget.
+  installAuth(app, { keyring, requireKeyForReads: config.requireKeyForReads });
   await app.register(multipart, {
     limits: busboyLimits({ maxFileBytes: config.maxUploadBytes, maxFiles: config.maxFilesPerRequest }),
   });

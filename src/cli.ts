@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { buildApp, createLogger, VERSION } from './app.js';
+import { keysCommand } from './auth/keys-command.js';
 import { type Config, loadConfig, unknownConfigVariables } from './config.js';
 import { collectAudioFiles } from './ingest/collect-files.js';
 import { ingestStem } from './ingest/ingest-stem.js';
@@ -14,7 +15,7 @@ import { compatibleJson, MetadataSchema } from './server/schemas.js';
 import { openCatalog, openEmbeddingModel } from './server/services.js';
 
 /**
- * `stemdex serve | ingest | search`. Ingest and search run in-process against the configured data
+ * `stemdex serve | ingest | search | keys`. Ingest and search run in-process against the configured data
  * directory, or against a running server with `--url` (use that while a server owns the data dir:
  * the in-process catalog would not see the server's in-memory index).
  */
@@ -224,7 +225,9 @@ function buildCli(): Command {
   const urlOption = () =>
     new Option('--url <url>', 'call a running stemdex server instead of working in-process');
   const keyOption = () =>
-    new Option('--api-key <key>', 'API key for --url write routes').env('STEMDEX_API_KEY');
+    new Option('--api-key <key>', 'API key for --url (writes; reads too when the server requires it)').env(
+      'STEMDEX_API_KEY',
+    );
 
   program
     .command('serve')
@@ -266,6 +269,8 @@ function buildCli(): Command {
     .action(async (mix: string, options: SearchOptions) => {
       process.exitCode = await search(loadConfig(), mix, options);
     });
+
+  program.addCommand(keysCommand());
   return program;
 }
 

@@ -1,5 +1,7 @@
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { type ApiKeySpec, parseApiKeyLines } from './auth/api-keys.js';
 
 /**
  * Service configuration, read once from environment variables at start-up.
@@ -35,8 +37,21 @@ export interface Config {
   maxUploadBytes: number;
   maxAudioSeconds: number;
   maxFilesPerRequest: number;
-  /** Empty: write routes are open. Otherwise a write request must present one of these keys. */
+  /**
+   * Legacy plain-text keys (STEMDEX_API_KEYS): each acts as an `admin` key on every catalog, as
+   * every key did before scoped keys. Prefer `apiKeyDigests` / `apiKeysFile`.
+   */
   apiKeys: string[];
+  /** Scoped keys as sha256 digest lines (src/auth/api-keys.ts), from the environment. */
+  apiKeyDigests: ApiKeySpec[];
+  /** A file of digest lines, read at start-up; null: none. */
+  apiKeysFile: string | null;
+  /** Reads (search, list, fetch, job status) need a key too; otherwise only writes do. */
+  requireKeyForReads: boolean;
+  /** Fastify `trustProxy`: false, a hop count, or the proxies' addresses / CIDRs. */
+  trustProxy: TrustProxy;
+  /** Redis shared by the replicas for the rate limit; null: each replica counts in its memory. */
+  rateLimitRedisUrl: string | null;
   rateLimitMax: number;
   rateLimitWindowMs: number;
   /** Server-side folder that JSON-manifest ingestion may read from; null disables it. */
@@ -45,6 +60,8 @@ export interface Config {
   shutdownGraceMs: number;
   snapshotIntervalMs: number;
 }
+
+export type TrustProxy = false | number | string[];
 
 interface VariableSpec<K extends keyof Config> {
   env: string;
@@ -123,6 +140,81 @@ const apiKeys = z.preprocess(
   commaList,
   z.array(z.string().min(16, 'each API key must be at least 16 characters')).default([]),
 ) as z.ZodType<string[]>;
+
+const apiKeyDigests = z.preprocess(
+  blankAsUnset,
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined) return [];
+      try {
+        return parseApiKeyLines(text, 'STEMDEX_API_KEY_DIGESTS');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+) as z.ZodType<ApiKeySpec[]>;
+
+const boolean = (defaultValue: boolean) =>
+  z.preprocess(
+    (value) => {
+      const unset = blankAsUnset(value);
+      return typeof unset === 'string' ? unset.trim().toLowerCase() : unset;
+    },
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], 'expected true or false')
+      .transform((text) => ['true', '1', 'yes'].includes(text))
+      .default(defaultValue),
+  ) as z.ZodType<boolean>;
+
+/** proxy-addr's named ranges, which fastify's trustProxy also accepts. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isAddressOrCidr(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+const trustProxy = z.preprocess(
+  (value) => {
+    const unset = blankAsUnset(value);
+    if (typeof unset !== 'string') return unset;
+    const text = unset.trim();
+    if (text.toLowerCase() === 'false') return false;
+    return /^\d+$/.test(text) ? Number(text) : commaList(text);
+  },
+  z
+    .union([
+      z.literal(false),
+      z.number().int().min(0).max(100),
+      z
+        .array(z.string())
+        .min(1)
+        .refine(
+          (list) => list.every(isAddressOrCidr),
+          `expected false, a hop count, or comma-separated addresses / CIDRs (or ${PROXY_RANGE_NAMES.join(', ')})`,
+        ),
+    ])
+    .transform((value) => (value === 0 ? false : value))
+    .default(false),
+) as z.ZodType<TrustProxy>;
+
+const redisUrl = z
+  .preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .trim()
+      .regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port or rediss://host:port')
+      .optional(),
+  )
+  .transform((value) => value ?? null) as z.ZodType<string | null>;
 
 const logLevel = z.preprocess((value) => {
   const unset = blankAsUnset(value);
@@ -242,9 +334,40 @@ export const CONFIG_VARIABLES: readonly AnyVariableSpec[] = [
     env: 'STEMDEX_API_KEYS',
     key: 'apiKeys',
     schema: apiKeys,
-    defaultText: '(none: write routes open)',
+    defaultText: '(none)',
     description:
-      'Comma-separated API keys (16+ characters each). When set, write routes require one in `x-api-key` or `Authorization: Bearer`.',
+      'Legacy: comma-separated plain-text API keys (16+ characters each), each an `admin` key on every catalog. Prefer `STEMDEX_API_KEYS_FILE` / `STEMDEX_API_KEY_DIGESTS`; `stemdex keys digest` converts a key.',
+  },
+  {
+    env: 'STEMDEX_API_KEYS_FILE',
+    key: 'apiKeysFile',
+    schema: optionalText(),
+    defaultText: '(unset)',
+    description:
+      'File of scoped API keys, one `name=… role=read|write|admin [catalogs=a,b] sha256=…` line per key (`stemdex keys create` prints one). With no key configured at all, every route is open.',
+  },
+  {
+    env: 'STEMDEX_API_KEY_DIGESTS',
+    key: 'apiKeyDigests',
+    schema: apiKeyDigests,
+    defaultText: '(none)',
+    description: 'Scoped API keys as in `STEMDEX_API_KEYS_FILE`, lines separated by newlines or `;`.',
+  },
+  {
+    env: 'STEMDEX_REQUIRE_KEY_FOR_READS',
+    key: 'requireKeyForReads',
+    schema: boolean(false),
+    defaultText: 'false',
+    description:
+      'When true, reads (search, list, stem details, job status) need a key too; otherwise anonymous clients read every catalog and only writes need a key.',
+  },
+  {
+    env: 'STEMDEX_TRUST_PROXY',
+    key: 'trustProxy',
+    schema: trustProxy,
+    defaultText: 'false',
+    description:
+      'Behind a load balancer: how many proxy hops to trust (`1`), or the proxies’ addresses / CIDRs (`10.0.0.0/8,127.0.0.1`), so client addresses (logs, rate limits) come from `X-Forwarded-For`. Off: the connecting address.',
   },
   {
     env: 'STEMDEX_RATE_LIMIT_MAX',
@@ -259,6 +382,14 @@ export const CONFIG_VARIABLES: readonly AnyVariableSpec[] = [
     schema: integer(60_000, 1),
     defaultText: '60000',
     description: 'Length of the rate-limit window, in milliseconds.',
+  },
+  {
+    env: 'STEMDEX_RATE_LIMIT_REDIS_URL',
+    key: 'rateLimitRedisUrl',
+    schema: redisUrl,
+    defaultText: '(unset: per-replica memory)',
+    description:
+      'Redis (`redis://host:6379`) that replicas share for the rate limit. If Redis is unreachable requests are let through (fail open) with a logged warning.',
   },
   {
     env: 'STEMDEX_INGEST_ROOT',

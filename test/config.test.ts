@@ -84,6 +84,45 @@ describe('loadConfig', () => {
   it('refuses a provider listed twice', () => {
     expect(() => loadConfig({ STEMDEX_EXECUTION_PROVIDERS: 'cpu,cpu' })).toThrow(ConfigError);
   });
+
+  it('reads proxy trust as off, a hop count, or addresses and CIDRs', () => {
+    const trust = (value?: string) =>
+      loadConfig(value === undefined ? {} : { STEMDEX_TRUST_PROXY: value }).trustProxy;
+    expect(trust()).toBe(false);
+    expect(trust('false')).toBe(false);
+    expect(trust('0')).toBe(false);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.0/8, 127.0.0.1,::1,fd00::/8,loopback')).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const bad of ['true', 'proxy.local', '10.0.0.0/33', '10.0.0.1/8/1', '-1']) {
+      expect(() => trust(bad), bad).toThrow(/STEMDEX_TRUST_PROXY/);
+    }
+  });
+
+  it('reads key settings, closed reads and the rate-limit Redis', () => {
+    const config = loadConfig({
+      STEMDEX_API_KEY_DIGESTS: `name=a role=read catalogs=x sha256=${'0'.repeat(64)};name=b role=admin sha256=${'1'.repeat(64)}`,
+      STEMDEX_REQUIRE_KEY_FOR_READS: 'yes',
+      STEMDEX_RATE_LIMIT_REDIS_URL: 'redis://redis:6379/0',
+    });
+    expect(config.apiKeyDigests.map((spec) => [spec.name, spec.role, spec.catalogs])).toEqual([
+      ['a', 'read', ['x']],
+      ['b', 'admin', null],
+    ]);
+    expect(config.requireKeyForReads).toBe(true);
+    expect(config.rateLimitRedisUrl).toBe('redis://redis:6379/0');
+    expect(loadConfig({}).rateLimitRedisUrl).toBeNull();
+    expect(() => loadConfig({ STEMDEX_REQUIRE_KEY_FOR_READS: 'sometimes' })).toThrow(/true or false/);
+    expect(() => loadConfig({ STEMDEX_RATE_LIMIT_REDIS_URL: 'localhost:6379' })).toThrow(/redis:\/\//);
+    expect(() => loadConfig({ STEMDEX_API_KEY_DIGESTS: 'name=a role=read sha256=123' })).toThrow(
+      /STEMDEX_API_KEY_DIGESTS entry 1: sha256/,
+    );
+  });
 });
 
 describe('configuration docs', () => {

@@ -54,3 +54,20 @@ function isCursorPayload(value: unknown): value is CursorPayload {
     typeof candidate.filter === 'string'
   );
 }
+
+/**
+ * The listing filters a cursor is bound to. `catalogs` is left out when unset so cursors issued
+ * before it existed stay valid across an upgrade.
+ */
+export function listFingerprintFields(options: {
+  catalog?: string;
+  catalogs?: readonly string[];
+  instrument?: string;
+}): Record<string, string | undefined> {
+  const fields: Record<string, string | undefined> = {
+    catalog: options.catalog,
+    instrument: options.instrument,
+  };
+  if (options.catalogs !== undefined) fields.catalogs = [...options.catalogs].sort().join(',');
+  return fields;
+}

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Instrument } from '../instruments.js';
 import { type AnnBuildParams, AnnIndex, DEFAULT_BUILD_PARAMS, DEFAULT_EF_SEARCH } from './ann-index.js';
-import { decodeCursor, encodeCursor, filterFingerprint } from './cursor.js';
+import { decodeCursor, encodeCursor, filterFingerprint, listFingerprintFields } from './cursor.js';
 import { type Db, openDatabase, readMeta, writeMeta } from './database.js';
 import { CatalogClosedError, InvalidArgumentError, ModelMismatchError, StemNotFoundError } from './errors.js';
 import { SqliteJobStore } from './job-store.js';
@@ -143,8 +143,8 @@ class LocalCatalog implements CatalogStore {
   async listStems(options: ListStemsOptions): Promise<StemPage> {
     this.assertOpen();
     validatePageLimit(options.limit);
-    const filters = { catalog: options.catalog, instrument: options.instrument };
-    const fingerprint = filterFingerprint(filters);
+    const filters = { catalog: options.catalog, catalogs: options.catalogs, instrument: options.instrument };
+    const fingerprint = filterFingerprint(listFingerprintFields(options));
     const after = options.cursor ? decodeCursor(options.cursor, fingerprint) : 0;
     const page = this.stems.list(filters, after, options.limit);
     const last = page.rows.at(-1);
@@ -414,6 +414,7 @@ class LocalCatalog implements CatalogStore {
       if (pk !== null) excluded.add(pk);
     }
     const matchesMetadata = metadataPredicate(options.filter);
+    const catalogs = options.catalogs === undefined ? null : new Set(options.catalogs);
     const verdicts = new Map<number, boolean>();
     return (pk) => {
       let verdict = verdicts.get(pk);
@@ -423,6 +424,7 @@ class LocalCatalog implements CatalogStore {
           facts !== undefined &&
           !excluded.has(pk) &&
           (options.catalog === undefined || facts.catalog === options.catalog) &&
+          (catalogs === null || catalogs.has(facts.catalog)) &&
           matchesMetadata(facts);
         verdicts.set(pk, verdict);
       }

@@ -190,12 +190,23 @@ export class StemTable {
   }
 
   /** Stems after position `after` in insertion order; returns one extra row to detect a next page. */
-  list(filters: { catalog?: string; instrument?: Instrument }, after: number, limit: number) {
+  list(
+    filters: { catalog?: string; catalogs?: readonly string[]; instrument?: Instrument },
+    after: number,
+    limit: number,
+  ) {
     const where = ['pk > ?'];
     const params: Array<string | number> = [after];
     if (filters.catalog !== undefined) {
       where.push('catalog = ?');
       params.push(filters.catalog);
+    }
+    if (filters.catalogs !== undefined) {
+      // No catalogs at all must match nothing, and `IN ()` is not valid SQL.
+      where.push(
+        filters.catalogs.length === 0 ? '0' : `catalog IN (${filters.catalogs.map(() => '?').join(', ')})`,
+      );
+      params.push(...filters.catalogs);
     }
     if (filters.instrument !== undefined) {
       where.push('instrument = ?');

@@ -58,6 +58,8 @@ export interface UpsertStemInput {
 
 export interface ListStemsOptions {
   catalog?: string;
+  /** Only stems of these catalogs (e.g. those an API key may read); undefined: every catalog. */
+  catalogs?: readonly string[];
   instrument?: Instrument;
   /** 1..1000 */
   limit: number;
@@ -83,6 +85,8 @@ export interface SearchOptions {
   k: number;
   instrument: Instrument;
   catalog?: string;
+  /** Only stems of these catalogs (e.g. those an API key may read); undefined: every catalog. */
+  catalogs?: readonly string[];
   filter?: MetadataFilter;
   excludeStemIds?: string[];
 }

@@ -9,6 +9,8 @@ export interface CompatibilityQuery {
   instrument: Instrument;
   k: number;
   catalog?: string;
+  /** Only stems of these catalogs (the ones the caller may read); undefined: every catalog. */
+  catalogs?: readonly string[];
   filter?: MetadataFilter;
   excludeStemIds?: string[];
 }
@@ -111,6 +113,7 @@ export async function findCompatibleStems(
       k: query.k * CANDIDATES_PER_RESULT,
       instrument: query.instrument,
       catalog: query.catalog,
+      catalogs: query.catalogs,
       filter: query.filter,
       excludeStemIds: query.excludeStemIds,
     });

@@ -7,6 +7,8 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
+import { parseApiKeyLines } from '../../src/auth/api-keys.js';
+import { keyringFromConfig } from '../../src/auth/keyring-config.js';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
 import { readDockerfile } from './dockerfile-model.js';
 import { buildKustomization, type KubeObject, k8sDir, readKustomization } from './manifests.js';
@@ -36,9 +38,24 @@ function find(objects: KubeObject[], kind: string): KubeObject {
   return found[0];
 }
 
-/** The container's environment as the pod sees it: ConfigMap, then Secret (envFrom order). */
+function named(objects: KubeObject[], kind: string, name: string): KubeObject {
+  const found = objects.filter((object) => object.kind === kind && object.metadata.name === name);
+  expect(found, `${kind}/${name}`).toHaveLength(1);
+  return found[0];
+}
+
+/** The container's environment as the pod sees it: its envFrom ConfigMap, then Secret. */
 function podEnv(objects: KubeObject[]): Record<string, string> {
-  return { ...find(objects, 'ConfigMap').data, ...find(objects, 'Secret').stringData };
+  const sources = container(objects).envFrom as Array<{
+    configMapRef?: { name: string };
+    secretRef?: { name: string };
+  }>;
+  const env: Record<string, string> = {};
+  for (const source of sources) {
+    if (source.configMapRef) Object.assign(env, named(objects, 'ConfigMap', source.configMapRef.name).data);
+    if (source.secretRef) Object.assign(env, named(objects, 'Secret', source.secretRef.name).stringData);
+  }
+  return env;
 }
 
 const container = (objects: KubeObject[]) => find(objects, 'Deployment').spec.template.spec.containers[0];
@@ -80,13 +97,47 @@ describe('Kubernetes manifests', () => {
     expect(config.executionProviders[0]).toBe(variant === 'gpu' ? 'cuda' : 'cpu');
   });
 
-  it('ships the Secret with placeholders only, and a shared store for several replicas', () => {
-    const secret = find(built.base, 'Secret');
-    for (const value of Object.values(secret.stringData)) expect(value).toContain('REPLACE_ME');
+  it('ships the Secrets with placeholders only, and a shared store for several replicas', () => {
+    const secrets = built.base.filter((object) => object.kind === 'Secret');
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const each of secrets) {
+      for (const value of Object.values(each.stringData)) expect(value).toContain('REPLACE_ME');
+    }
+    const secret = named(built.base, 'Secret', 'stemdex-secrets');
     // The local store is per replica: several replicas need a shared catalog.
     expect(find(built.base, 'HorizontalPodAutoscaler').spec.minReplicas).toBeGreaterThan(1);
     expect(secret.stringData.STEMDEX_STORE).toMatch(/^postgres:\/\//);
   });
+
+  it.each(VARIANTS)(
+    '%s: carries the load-balancer settings: proxy trust, shared rate limit, scoped keys',
+    (variant) => {
+      const objects = built[variant];
+      const config = loadConfig(podEnv(objects));
+      expect(config.trustProxy).not.toBe(false);
+      expect(config.rateLimitRedisUrl).toMatch(/^redis:\/\//);
+      expect(typeof config.requireKeyForReads).toBe('boolean');
+      // The key file is a mounted Secret, at the path the configuration names, and it parses.
+      const keyFile = config.apiKeysFile as string;
+      const mount = (
+        container(objects).volumeMounts as Array<{ name: string; mountPath: string; readOnly?: boolean }>
+      ).find((each) => keyFile.startsWith(`${each.mountPath}/`));
+      expect(mount?.readOnly).toBe(true);
+      const volume = find(objects, 'Deployment').spec.template.spec.volumes.find(
+        (each: { name: string }) => each.name === mount?.name,
+      );
+      const item = volume.secret.items.find(
+        (each: { path: string }) => `${mount?.mountPath}/${each.path}` === keyFile,
+      );
+      const lines = named(objects, 'Secret', volume.secret.secretName).stringData[item.key] as string;
+      const specs = parseApiKeyLines(lines, 'api-keys');
+      expect(specs.length).toBeGreaterThan(0);
+      // The placeholder matches no key a client could hold, so an unedited deployment stays closed.
+      expect(
+        keyringFromConfig({ ...config, apiKeyDigests: specs, apiKeysFile: null }).match('REPLACE_ME'),
+      ).toBeNull();
+    },
+  );
 
   it.each(VARIANTS)('%s: probes readiness and startup on /readyz, liveness on /healthz', (variant) => {
     const app = container(built[variant]);

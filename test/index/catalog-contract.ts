@@ -184,6 +184,13 @@ export function describeCatalogContract(name: string, backend: CatalogBackend): 
         [aBass2.id, bBass.id].sort(),
       );
       expect(await ids({ k: 1, instrument: 'bass', catalog: 'b' })).toEqual([bBass.id]);
+      // A set of catalogs (what an API key may read): stems of other catalogs never come back.
+      expect(await ids({ k: 10, instrument: 'bass', catalogs: ['b', 'c'] })).toEqual([bBass.id]);
+      expect(await ids({ k: 10, instrument: 'bass', catalogs: ['a', 'b'] })).toEqual(
+        [aBass.id, aBass2.id, bBass.id].sort(),
+      );
+      expect(await ids({ k: 10, instrument: 'bass', catalogs: [] })).toEqual([]);
+      expect(await ids({ k: 10, instrument: 'bass', catalog: 'a', catalogs: ['b'] })).toEqual([]);
     });
 
     it('returns k distinct stems even when one stem owns most of the nearest chunks', async () => {
@@ -316,7 +323,10 @@ export function describeCatalogContract(name: string, backend: CatalogBackend): 
           ),
         );
       }
-      const collect = async (filters: { catalog?: string; instrument?: 'bass' | 'drums' }, limit: number) => {
+      const collect = async (
+        filters: { catalog?: string; catalogs?: string[]; instrument?: 'bass' | 'drums' },
+        limit: number,
+      ) => {
         const seen: string[] = [];
         let cursor: string | null = null;
         let pages = 0;
@@ -341,6 +351,14 @@ export function describeCatalogContract(name: string, backend: CatalogBackend): 
       );
       const exact = await collect({}, 23);
       expect(exact.pages).toBe(1);
+      const readable = await collect({ catalogs: ['odd', 'elsewhere'] }, 3);
+      expect(readable.seen).toEqual(created.filter((record) => record.catalog === 'odd').map((r) => r.id));
+      expect((await catalog.listStems({ catalogs: [], limit: 5 })).items).toEqual([]);
+      // A cursor is bound to its catalogs: it cannot be replayed to page through other ones.
+      const oddPage = await catalog.listStems({ catalogs: ['odd'], limit: 2 });
+      await expect(
+        catalog.listStems({ catalogs: ['even'], limit: 2, cursor: oddPage.nextCursor }),
+      ).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
 
       // Deleting a stem between pages neither repeats nor skips the others.
       const first = await catalog.listStems({ limit: 10 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Instrument } from '../../instruments.js';
-import { decodeCursor, encodeCursor, filterFingerprint } from '../cursor.js';
+import { decodeCursor, encodeCursor, filterFingerprint, listFingerprintFields } from '../cursor.js';
 import { CatalogClosedError, InvalidArgumentError, StemNotFoundError } from '../errors.js';
 import { decodeFloat32 } from '../float16.js';
 import type {
@@ -196,14 +196,21 @@ class PostgresCatalog implements CatalogStore {
   async listStems(options: ListStemsOptions): Promise<StemPage> {
     this.assertOpen();
     validatePageLimit(options.limit);
-    const fingerprint = filterFingerprint({ catalog: options.catalog, instrument: options.instrument });
+    const fingerprint = filterFingerprint(listFingerprintFields(options));
     const after = options.cursor ? decodeCursor(options.cursor, fingerprint) : 0;
     const rows = await this.read(async (client) => {
       const result = await client.query<StemRow>(
         `SELECT * FROM ${this.table('stems')}
          WHERE pk > $1 AND ($2::text IS NULL OR catalog = $2) AND ($3::text IS NULL OR instrument = $3)
+           AND ($5::text[] IS NULL OR catalog = ANY($5::text[]))
          ORDER BY pk LIMIT $4`,
-        [after, options.catalog ?? null, options.instrument ?? null, options.limit + 1],
+        [
+          after,
+          options.catalog ?? null,
+          options.instrument ?? null,
+          options.limit + 1,
+          options.catalogs ?? null,
+        ],
       );
       return result.rows;
     });
@@ -421,6 +428,7 @@ class PostgresCatalog implements CatalogStore {
       where.push(condition(`$${params.length}`));
     };
     if (options.catalog !== undefined) add((p) => `s.catalog = ${p}`, options.catalog);
+    if (options.catalogs !== undefined) add((p) => `s.catalog = ANY(${p}::text[])`, options.catalogs);
     const filter = options.filter;
     if (filter?.tags && filter.tags.length > 0) add((p) => `s.tags @> ${p}::text[]`, filter.tags);
     if (filter?.key !== undefined) add((p) => `s.key_lower = ${p}`, filter.key.toLowerCase());

@@ -19,6 +19,10 @@ export async function installOpenApi(app: FastifyInstance, version: string): Pro
         title: 'stemdex',
         description:
           'Stem-JEPA musical stem compatibility search: which stems in my catalog fit this mix?\n\n' +
+          'API keys (`x-api-key` or `Authorization: Bearer`) have a role (read, write, admin) and may be ' +
+          'limited to some catalogs. Routes marked with a security requirement need a key whenever keys ' +
+          'are configured; the other /v1 routes need a read key when the server requires keys for reads. ' +
+          'A 503 means the request was not carried out: retry after `Retry-After`.\n\n' +
           'Every error is `{ "error": { "code", "message", "details"? } }`. Codes and statuses:\n\n' +
           Object.entries(ERROR_CODES)
             .map(([code, status]) => `- \`${code}\`: ${status}${CODE_NOTES[code] ?? ''}`)

@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { ErrorResponse } from '../schemas.js';
 import type { ZodRouteSchema } from '../zod-schema.js';
 
-const WRITE_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }];
+const KEY_SECURITY: Array<Record<string, string[]>> = [{ apiKey: [] }, { bearer: [] }];
 
 const StatsResponse = z.object({
   stems: z.number().int(),
@@ -40,22 +40,26 @@ function statsJson(stats: CatalogStats): z.infer<typeof StatsResponse> {
 }
 
 const statsSchema: ZodRouteSchema = {
-  summary: 'Catalog size: stems, chunks and index entries per instrument',
+  summary: 'Catalog size: stems, chunks and index entries per instrument (all catalogs; admin key)',
   tags: ['admin'],
-  response: { 200: StatsResponse },
+  security: KEY_SECURITY,
+  response: { 200: StatsResponse, 401: ErrorResponse, 403: ErrorResponse },
 };
 
 const compactSchema: ZodRouteSchema = {
-  summary: 'Drop deleted entries from the ANN indexes and reclaim store space, then snapshot',
+  summary: 'Drop deleted entries from the ANN indexes and reclaim store space, then snapshot (admin key)',
   tags: ['admin'],
-  security: WRITE_SECURITY,
-  response: { 200: StatsResponse, 401: ErrorResponse },
+  security: KEY_SECURITY,
+  response: { 200: StatsResponse, 401: ErrorResponse, 403: ErrorResponse },
 };
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get('/v1/stats', { schema: statsSchema }, async () => statsJson(await ctx.catalog.stats()));
+  // Catalog-wide: they span every catalog, so only admin keys (never limited to catalogs) may.
+  app.get('/v1/stats', { schema: statsSchema, config: { admin: true } }, async () =>
+    statsJson(await ctx.catalog.stats()),
+  );
 
-  app.post('/v1/admin/compact', { schema: compactSchema, config: { write: true } }, async (request) => {
+  app.post('/v1/admin/compact', { schema: compactSchema, config: { admin: true } }, async (request) => {
     const before = await ctx.catalog.stats();
     await ctx.catalog.compact();
     const after = await ctx.catalog.stats();

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { JobItemInput, JobRecord } from '../../index/types.js';
 import { resolveUnderRoot } from '../../ingest/safe-path.js';
 import { Staging } from '../../ingest/staging.js';
+import { canAccessCatalog, isCatalogScoped, requireCatalogAccess } from '../catalog-access.js';
 import { type AppContext, uploadLimits } from '../context.js';
 import { ApiError } from '../errors.js';
 import { readStagedForm } from '../multipart.js';
@@ -92,7 +93,7 @@ const jobSchema: ZodRouteSchema = {
   summary: 'Progress, totals and per-file errors of a batch-ingestion job',
   tags: ['ingest'],
   params: IdParams,
-  response: { 200: JobResponse, 404: ErrorResponse },
+  response: { 200: JobResponse, 401: ErrorResponse, 404: ErrorResponse },
 };
 
 export function jobJson(job: JobRecord) {
@@ -129,6 +130,7 @@ async function stagedUploadItems(request: FastifyRequest, ctx: AppContext, stagi
     if (files.length === 0) throw new ApiError('MISSING_FILE', 'the form carries no audio file');
     const instrument = requireInstrument(singleField(fields, 'instrument'));
     const catalog = parseOrThrow(CatalogName, singleField(fields, 'catalog') ?? 'default', 'catalog');
+    requireCatalogAccess(request, catalog, 'write');
     const mode = parseOrThrow(
       ExternalIdFrom,
       singleField(fields, 'external_id_from') ?? 'none',
@@ -153,12 +155,12 @@ async function stagedUploadItems(request: FastifyRequest, ctx: AppContext, stagi
   }
 }
 
-async function manifestItems(body: unknown, ctx: AppContext): Promise<JobItemInput[]> {
+async function manifestItems(request: FastifyRequest, ctx: AppContext): Promise<JobItemInput[]> {
   const root = ctx.config.ingestRoot;
   if (root === null) {
     throw new ApiError('PATH_NOT_ALLOWED', 'manifest ingestion is disabled: STEMDEX_INGEST_ROOT is not set');
   }
-  const manifest = parseOrThrow(IngestManifest, body, 'ingest manifest');
+  const manifest = parseOrThrow(IngestManifest, request.body, 'ingest manifest');
   if (manifest.items.length > ctx.config.maxFilesPerRequest) {
     throw new ApiError(
       'TOO_MANY_FILES',
@@ -166,6 +168,10 @@ async function manifestItems(body: unknown, ctx: AppContext): Promise<JobItemInp
     );
   }
   const mode = manifest.external_id_from ?? 'none';
+  // Every catalog first: a job is accepted whole or not at all.
+  for (const item of manifest.items) {
+    requireCatalogAccess(request, item.catalog ?? manifest.catalog ?? 'default', 'write');
+  }
   const items: JobItemInput[] = [];
   for (const item of manifest.items) {
     // Checked now so the client hears about bad paths at once; re-checked when the item runs.
@@ -179,6 +185,13 @@ async function manifestItems(body: unknown, ctx: AppContext): Promise<JobItemInp
     });
   }
   return items;
+}
+
+/** A key limited to some catalogs sees a job only if it may read every catalog the job writes to. */
+async function mayReadJob(request: FastifyRequest, ctx: AppContext, jobId: string): Promise<boolean> {
+  if (!isCatalogScoped(request)) return true;
+  const catalogs = new Set((await ctx.catalog.jobs.listItems(jobId)).map((item) => item.catalog));
+  return [...catalogs].every((catalog) => canAccessCatalog(request, catalog, 'read'));
 }
 
 export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -195,7 +208,7 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
         throw error;
       }
     } else {
-      job = await ctx.ingest.submit(await manifestItems(request.body, ctx));
+      job = await ctx.ingest.submit(await manifestItems(request, ctx));
     }
     request.log.info({ jobId: job.id, files: job.totals.total }, 'ingestion job accepted');
     return reply.code(202).header('location', `/v1/jobs/${job.id}`).send(jobJson(job));
@@ -204,7 +217,9 @@ export function registerIngestRoutes(app: FastifyInstance, ctx: AppContext): voi
   app.get('/v1/jobs/:id', { schema: jobSchema }, async (request) => {
     const { id } = request.params as z.infer<typeof IdParams>;
     const job = await ctx.catalog.jobs.getJob(id);
-    if (job === null) throw new ApiError('NOT_FOUND', `job ${id} does not exist`);
+    if (job === null || !(await mayReadJob(request, ctx, id))) {
+      throw new ApiError('NOT_FOUND', `job ${id} does not exist`);
+    }
     return jobJson(job);
   });
 }

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DEFAULT_SILENCE_DB } from '../../audio/chunk.js';
 import type { MetadataFilter } from '../../index/types.js';
 import type { Instrument } from '../../instruments.js';
+import { canAccessCatalog, readableCatalogs, requireCatalogAccess } from '../catalog-access.js';
 import {
   findCompatibleStems,
   MAX_RESULTS,
@@ -71,6 +72,8 @@ const searchSchema: ZodRouteSchema = {
   response: {
     200: CompatibleResponse,
     400: ErrorResponse,
+    401: ErrorResponse,
+    403: ErrorResponse,
     413: ErrorResponse,
     422: ErrorResponse,
     503: ErrorResponse,
@@ -92,6 +95,8 @@ const compatibleSchema: ZodRouteSchema = {
   response: {
     200: CompatibleResponse,
     400: ErrorResponse,
+    401: ErrorResponse,
+    403: ErrorResponse,
     404: ErrorResponse,
     422: ErrorResponse,
     503: ErrorResponse,
@@ -138,8 +143,26 @@ function filtersFromForm(fields: FormFields): Filters {
   );
 }
 
+/**
+ * The catalogs a search may return stems from: the one asked for (if the key may read it; 403
+ * otherwise), else every catalog the key may read. Checked before the expensive embedding.
+ */
+function searchScope(request: FastifyRequest, filters: Filters): SearchScope {
+  if (filters.catalog !== undefined) {
+    requireCatalogAccess(request, filters.catalog, 'read');
+    return { catalog: filters.catalog };
+  }
+  return { catalogs: readableCatalogs(request) };
+}
+
+interface SearchScope {
+  catalog?: string;
+  catalogs?: string[];
+}
+
 async function respond(
   ctx: AppContext,
+  scope: SearchScope,
   context: StemEmbedding,
   instrument: Instrument,
   filters: Filters,
@@ -149,7 +172,8 @@ async function respond(
     chunks: context.chunks,
     instrument,
     k: filters.k,
-    catalog: filters.catalog,
+    catalog: scope.catalog,
+    catalogs: scope.catalogs,
     filter: metadataFilter(filters),
     excludeStemIds,
   });
@@ -170,10 +194,11 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const instrument = requireInstrument(singleField(fields, 'instrument'));
     const filters = filtersFromForm(fields);
     metadataFilter(filters); // rejects a bad bpm range before the expensive embedding
+    const scope = searchScope(request, filters);
     const context = await ctx.model.embedQuery(files[0].data, instrument, {
       maxDurationSeconds: ctx.config.maxAudioSeconds,
     });
-    return respond(ctx, context, instrument, filters);
+    return respond(ctx, scope, context, instrument, filters);
   });
 
   app.post('/v1/stems/:id/compatible', { schema: compatibleSchema }, async (request) => {
@@ -181,8 +206,11 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     const body = request.body as z.infer<typeof CompatibleBody>;
     const instrument = requireInstrument(body.instrument);
     metadataFilter(body); // rejects a bad bpm range before the expensive prediction
+    const scope = searchScope(request, body);
     const stem = await ctx.catalog.getStem(id);
-    if (stem === null) throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+    if (stem === null || !canAccessCatalog(request, stem.catalog, 'read')) {
+      throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+    }
     if (stem.indexedChunks === 0) {
       throw new ApiError(
         'SILENT_AUDIO',
@@ -192,6 +220,6 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: AppContext): voi
     }
     const chunks = await ctx.catalog.getChunks(id);
     const context = await ctx.model.predictFromPatchEmbeddings(chunks, instrument);
-    return respond(ctx, { ...context, durationSeconds: stem.durationSeconds }, instrument, body, [id]);
+    return respond(ctx, scope, { ...context, durationSeconds: stem.durationSeconds }, instrument, body, [id]);
   });
 }

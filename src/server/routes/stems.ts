@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ingestStem } from '../../ingest/ingest-stem.js';
+import {
+  canAccessCatalog,
+  isCatalogScoped,
+  readableCatalogs,
+  requireCatalogAccess,
+} from '../catalog-access.js';
 import { type AppContext, uploadLimits } from '../context.js';
 import { ApiError } from '../errors.js';
 import { readBufferedForm } from '../multipart.js';
@@ -44,6 +50,7 @@ const createSchema: ZodRouteSchema = {
     201: StemResponse,
     400: ErrorResponse,
     401: ErrorResponse,
+    403: ErrorResponse,
     413: ErrorResponse,
     422: ErrorResponse,
     503: ErrorResponse,
@@ -56,7 +63,7 @@ const getSchema: ZodRouteSchema = {
   summary: 'One stem by id',
   tags: ['stems'],
   params: IdParams,
-  response: { 200: StemResponse, 404: ErrorResponse },
+  response: { 200: StemResponse, 401: ErrorResponse, 404: ErrorResponse },
 };
 
 const ListQuery = z.object({
@@ -74,6 +81,8 @@ const listSchema: ZodRouteSchema = {
   response: {
     200: z.object({ items: z.array(StemResponse), next_cursor: z.string().nullable() }),
     400: ErrorResponse,
+    401: ErrorResponse,
+    403: ErrorResponse,
   },
 };
 
@@ -82,7 +91,7 @@ const deleteSchema: ZodRouteSchema = {
   tags: ['stems'],
   security: WRITE_SECURITY,
   params: IdParams,
-  response: { 204: z.null(), 401: ErrorResponse, 404: ErrorResponse },
+  response: { 204: z.null(), 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },
 };
 
 export function registerStemRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -93,6 +102,7 @@ export function registerStemRoutes(app: FastifyInstance, ctx: AppContext): void 
     }
     const instrument = requireInstrument(singleField(fields, 'instrument'));
     const catalog = parseOrThrow(CatalogName, singleField(fields, 'catalog') ?? 'default', 'catalog');
+    requireCatalogAccess(request, catalog, 'write');
     const externalIdField = singleField(fields, 'external_id');
     const externalId =
       externalIdField === undefined ? null : parseOrThrow(ExternalId, externalIdField, 'external_id');
@@ -109,14 +119,19 @@ export function registerStemRoutes(app: FastifyInstance, ctx: AppContext): void 
   app.get('/v1/stems/:id', { schema: getSchema }, async (request) => {
     const { id } = request.params as z.infer<typeof IdParams>;
     const stem = await ctx.catalog.getStem(id);
-    if (stem === null) throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+    // A stem in a catalog the key may not read is as absent as one that does not exist.
+    if (stem === null || !canAccessCatalog(request, stem.catalog, 'read')) {
+      throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+    }
     return stemJson(stem);
   });
 
   app.get('/v1/stems', { schema: listSchema }, async (request) => {
     const query = request.query as z.infer<typeof ListQuery>;
+    if (query.catalog !== undefined) requireCatalogAccess(request, query.catalog, 'read');
     const page = await ctx.catalog.listStems({
       catalog: query.catalog,
+      catalogs: readableCatalogs(request),
       instrument: query.instrument === undefined ? undefined : requireInstrument(query.instrument),
       limit: query.limit,
       cursor: query.cursor,
@@ -126,6 +141,13 @@ export function registerStemRoutes(app: FastifyInstance, ctx: AppContext): void 
 
   app.delete('/v1/stems/:id', { schema: deleteSchema, config: { write: true } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof IdParams>;
+    if (isCatalogScoped(request)) {
+      const stem = await ctx.catalog.getStem(id);
+      if (stem === null || !canAccessCatalog(request, stem.catalog, 'read')) {
+        throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+      }
+      requireCatalogAccess(request, stem.catalog, 'write');
+    }
     if (!(await ctx.catalog.deleteStem(id))) throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
     return reply.code(204).send();
   });
