@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config.js';
+import { AudioStore } from './index/audio-store.js';
 import type { CatalogStore } from './index/types.js';
 import { IngestRunner } from './ingest/runner.js';
 import { Staging } from './ingest/staging.js';
@@ -67,8 +68,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     throw error;
   }
 
+  const audio = new AudioStore(join(config.dataDir, 'audio'));
   const ingest = new IngestRunner({
     catalog,
+    audio,
     model,
     staging: new Staging(join(config.dataDir, 'staging')),
     ingestRoot: config.ingestRoot,
@@ -81,6 +84,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     model,
     registry,
     ingest,
+    audio,
     state: { closing: false, runnerStopped: null },
   };
 
