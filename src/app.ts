@@ -18,6 +18,7 @@ import { installMetrics } from './server/plugins/metrics.js';
 import { installOpenApi } from './server/plugins/openapi.js';
 import { installRateLimit } from './server/plugins/rate-limit.js';
 import { installUnreadBodyDrain } from './server/plugins/unread-body.js';
+import { installWebApp } from './server/plugins/web-app.js';
 import type { EmbeddingModel } from './server/ports.js';
 import { registerAdminRoutes } from './server/routes/admin.js';
 import { registerHealthRoutes } from './server/routes/health.js';
@@ -146,6 +147,7 @@ async function assemble(
   registerSearchRoutes(app, ctx);
   registerIngestRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  await installWebApp(app);
 
   // Readiness fails first, so load balancers stop routing here while in-flight work finishes. The
   // runner stops claiming items now, not after HTTP has drained: its current files finish, the rest
