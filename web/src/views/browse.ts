@@ -11,7 +11,11 @@ interface Page {
 export function browseView(query: URLSearchParams): View {
   const catalog = h('input', { name: 'catalog', value: query.get('catalog') ?? '' });
   const instrument = select('instrument', INSTRUMENTS, query.get('instrument') ?? '', 'All');
-  const limit = select('limit', ['10', '25', '50', '100'], query.get('limit') ?? '25');
+  const sizes = ['10', '25', '50', '100'];
+  const wanted = query.get('limit') ?? '25';
+  // A page size from a link is kept even when it is not one of the offered ones.
+  if (/^\d+$/.test(wanted) && Number(wanted) >= 1 && Number(wanted) <= 1000 && !sizes.includes(wanted)) sizes.unshift(wanted);
+  const limit = select('limit', sizes, wanted);
   const body = h('div', { 'aria-live': 'polite' });
   /** Cursors of the pages before the current one, for "Previous". */
   const cursors: Array<string | undefined> = [];
