@@ -16,6 +16,8 @@ export interface Region {
 
 const FFT_SIZE = 512;
 const BANDS = 48;
+/** Levels this far below the loudest band are drawn black. */
+const DYNAMIC_RANGE_DB = 70;
 
 function mono(buffer: AudioBuffer): Float32Array {
   const out = new Float32Array(buffer.length);
@@ -139,9 +141,12 @@ export function drawSpectrogram(
   const { width, height } = canvas;
   const samples = mono(buffer);
   const edges = bandEdges(buffer.sampleRate);
-  const image = context.createImageData(width, height);
+  // Band levels in dB per column first, then coloured relative to the loudest: quiet stems and
+  // loud mixes both use the whole colour range.
+  const levels = new Float32Array(width * BANDS).fill(Number.NEGATIVE_INFINITY);
   const re = new Float32Array(FFT_SIZE);
   const im = new Float32Array(FFT_SIZE);
+  let loudest = Number.NEGATIVE_INFINITY;
   for (let x = 0; x < width; x++) {
     const { from, to } = columnSpan(x, width, timeline, offset, buffer.sampleRate);
     const centre = Math.floor((from + to) / 2) - FFT_SIZE / 2;
@@ -154,17 +159,27 @@ export function drawSpectrogram(
     fft(re, im);
     for (let band = 0; band < BANDS; band++) {
       let energy = 0;
-      for (let bin = edges[band]; bin <= Math.max(edges[band], edges[band + 1] - 1); bin++) {
-        energy += re[bin] * re[bin] + im[bin] * im[bin];
-      }
-      const level = Math.min(1, Math.max(0, (10 * Math.log10(energy + 1e-10) + 60) / 70));
+      const last = Math.max(edges[band], edges[band + 1] - 1);
+      for (let bin = edges[band]; bin <= last; bin++) energy += re[bin] * re[bin] + im[bin] * im[bin];
+      const db = 10 * Math.log10(energy / (last - edges[band] + 1) + 1e-12);
+      levels[x * BANDS + band] = db;
+      if (db > loudest) loudest = db;
+    }
+  }
+  const image = context.createImageData(width, height);
+  for (let x = 0; x < width; x++) {
+    for (let band = 0; band < BANDS; band++) {
+      const db = levels[x * BANDS + band];
+      const level = Number.isFinite(db)
+        ? Math.min(1, Math.max(0, (db - loudest + DYNAMIC_RANGE_DB) / DYNAMIC_RANGE_DB))
+        : 0;
       const y0 = Math.floor(((BANDS - band - 1) / BANDS) * height);
       const y1 = Math.floor(((BANDS - band) / BANDS) * height);
       for (let y = y0; y < y1; y++) {
         const at = (y * width + x) * 4;
         image.data[at] = Math.round(255 * Math.min(1, level * 1.6));
         image.data[at + 1] = Math.round(255 * Math.max(0, level - 0.35) * 1.5);
-        image.data[at + 2] = Math.round(120 * (1 - level) + 60 * level);
+        image.data[at + 2] = Math.round(90 * (1 - level) + 40 * level);
         image.data[at + 3] = 255;
       }
     }

@@ -14,7 +14,8 @@ export function browseView(query: URLSearchParams): View {
   const sizes = ['10', '25', '50', '100'];
   const wanted = query.get('limit') ?? '25';
   // A page size from a link is kept even when it is not one of the offered ones.
-  if (/^\d+$/.test(wanted) && Number(wanted) >= 1 && Number(wanted) <= 1000 && !sizes.includes(wanted)) sizes.unshift(wanted);
+  if (/^\d+$/.test(wanted) && Number(wanted) >= 1 && Number(wanted) <= 1000 && !sizes.includes(wanted))
+    sizes.unshift(wanted);
   const limit = select('limit', sizes, wanted);
   const body = h('div', { 'aria-live': 'polite' });
   /** Cursors of the pages before the current one, for "Previous". */
