@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config)
+# chromium: the web app's end-to-end tests drive Debian's headless Chromium (playwright-core, no browser download).
+APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -33,8 +33,10 @@ let page: Page;
 let songs: Song[];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: bash scripts/setup.sh installs Debian's chromium`);
-  if (!existsSync(join(defaultWebRoot(), 'index.html'))) throw new Error('web app not built: run npm run build');
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} missing: bash scripts/setup.sh installs Debian's chromium`);
+  if (!existsSync(join(defaultWebRoot(), 'index.html')))
+    throw new Error('web app not built: run npm run build');
   const config = await testConfig(dir.path, { STEMDEX_API_KEYS: API_KEY, STEMDEX_HOST: '127.0.0.1' });
   app = await startApp(config);
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -85,7 +87,11 @@ async function shoot(name: string): Promise<void> {
 }
 
 function stemFile(song: Song, instrument: 'bass' | 'drums') {
-  return { name: `song${song.id}-${instrument}.wav`, mimeType: 'audio/wav', buffer: wavBytes(song.stems[instrument]!) };
+  return {
+    name: `song${song.id}-${instrument}.wav`,
+    mimeType: 'audio/wav',
+    buffer: wavBytes(song.stems[instrument]!),
+  };
 }
 
 interface Snapshot {
@@ -96,7 +102,11 @@ interface Snapshot {
   scheduled: Array<{ track: 'mix' | 'stem'; when: number; offset: number; duration: number }>;
 }
 
-const BAD_FILE = { name: 'not-audio.wav', mimeType: 'audio/wav', buffer: Buffer.from('this is not audio at all') };
+const BAD_FILE = {
+  name: 'not-audio.wav',
+  mimeType: 'audio/wav',
+  buffer: Buffer.from('this is not audio at all'),
+};
 
 async function apiSearch(mix: Buffer, fields: Record<string, string>) {
   const form = new FormData();
@@ -122,6 +132,8 @@ describe('serving', () => {
     expect(asset.status).toBe(200);
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(asset.headers.get('content-type')).toMatch(/^text\/javascript/);
+    // Read every body: an unread one keeps its connection busy and the server's close waiting.
+    expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(1000);
     const missing = await fetch(new URL('/assets/nope.js', base));
     expect(missing.status).toBe(404);
     expect((await missing.json()).error.code).toBe('NOT_FOUND');
@@ -134,7 +146,8 @@ describe('the web app in Chromium', () => {
   it('ingests a batch through the UI: 401 without a key, then live progress to 100 %, per-file errors', async () => {
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) pageErrors.push(message.text());
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
+        pageErrors.push(message.text());
     });
     await page.goto(`${base}/#/ingest`);
     await page.getByLabel('Audio files (WAV, FLAC, MP3, Ogg)').setInputFiles([stemFile(songs[0], 'bass')]);
@@ -142,7 +155,7 @@ describe('the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Upload and ingest' }).click();
     const unauthorized = page.locator('[data-code="UNAUTHORIZED"]');
     await expect.poll(() => unauthorized.count(), { timeout: STEP_MS }).toBe(1);
-    expect(await unauthorized.innerText()).toMatch(/API key/);
+    expect(await unauthorized.textContent()).toMatch(/API key/);
 
     await page.getByLabel('API key').fill(API_KEY);
     await page.getByRole('button', { name: 'Use', exact: true }).click();
@@ -155,14 +168,14 @@ describe('the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Upload and ingest' }).click();
     await page.waitForURL(/#\/jobs\//);
     const percent = page.getByTestId('job-percent');
-    await expect.poll(() => percent.innerText(), { timeout: 90_000, intervals: [250] }).toBe('100 %');
-    expect(await page.getByTestId('job-totals').innerText()).toMatch(/4 done, 1 failed/);
+    await expect.poll(() => percent.textContent(), { timeout: 90_000, intervals: [250] }).toBe('100 %');
+    expect(await page.getByTestId('job-totals').textContent()).toMatch(/4 done, 1 failed/);
     const failed = page.locator('tr[data-state="failed"]');
-    expect(await failed.innerText()).toMatch(/not-audio\.wav[\s\S]*INVALID_AUDIO/);
+    expect(await failed.textContent()).toMatch(/not-audio\.wav[\s\S]*INVALID_AUDIO/);
 
     // The progress lives in the service: a reload shows the same finished job.
     await page.reload();
-    await expect.poll(() => percent.innerText(), { timeout: STEP_MS }).toBe('100 %');
+    await expect.poll(() => percent.textContent(), { timeout: STEP_MS }).toBe('100 %');
     await shoot('job');
     await page.goto(`${base}/#/ingest`);
     await shoot('ingest');
@@ -172,7 +185,9 @@ describe('the web app in Chromium', () => {
     const mix = wavBytes(mixOf(songs[0], ['bass']));
     const fields = { instrument: 'bass', k: '4', catalog: 'e2e' };
     await page.goto(`${base}/#/search`);
-    await page.getByLabel('Mix file (WAV, FLAC, MP3, Ogg)').setInputFiles({ name: 'mix.wav', mimeType: 'audio/wav', buffer: mix });
+    await page
+      .getByLabel('Mix file (WAV, FLAC, MP3, Ogg)')
+      .setInputFiles({ name: 'mix.wav', mimeType: 'audio/wav', buffer: mix });
     await page.getByLabel('Instrument').selectOption('bass');
     await page.getByLabel('Results (k)').fill('4');
     await page.getByLabel('Catalog', { exact: true }).fill('e2e');
@@ -189,9 +204,13 @@ describe('the web app in Chromium', () => {
     );
     const api = await apiSearch(mix, fields);
     expect(api.status).toBe(200);
-    const expected = (api.body.results as Array<{ stem: { id: string }; score: number; alignment: { offset_seconds: number } }>).map(
-      (result) => ({ id: result.stem.id, offset: result.alignment.offset_seconds, score: result.score }),
-    );
+    const expected = (
+      api.body.results as Array<{
+        stem: { id: string };
+        score: number;
+        alignment: { offset_seconds: number };
+      }>
+    ).map((result) => ({ id: result.stem.id, offset: result.alignment.offset_seconds, score: result.score }));
     expect(shown.map((result) => result.id)).toEqual(expected.map((result) => result.id));
     for (const [i, result] of shown.entries()) {
       expect(result.offset).toBeCloseTo(expected[i].offset, 4);
@@ -199,15 +218,26 @@ describe('the web app in Chromium', () => {
     }
 
     // The first result is laid on the mix; play it and read what the audio graph scheduled.
-    await expect.poll(() => page.getByTestId('now-playing').innerText(), { timeout: STEP_MS }).toMatch(/^A: #1 /);
+    await expect
+      .poll(() => page.getByTestId('now-playing').textContent(), { timeout: STEP_MS })
+      .toMatch(/^A: #1 /);
     await page.getByRole('button', { name: 'Play' }).click();
     const snapshot = async () =>
-      page.evaluate(() => (globalThis as unknown as { __stemdexAudition?: () => Snapshot }).__stemdexAudition?.());
+      page.evaluate(() =>
+        (globalThis as unknown as { __stemdexAudition?: () => Snapshot }).__stemdexAudition?.(),
+      );
     await expect
-      .poll(async () => {
-        const state = await snapshot();
-        return state?.state === 'running' && state.playing && state.currentTime > (state.scheduled[0]?.when ?? 1e9);
-      }, { timeout: STEP_MS })
+      .poll(
+        async () => {
+          const state = await snapshot();
+          return (
+            state?.state === 'running' &&
+            state.playing &&
+            state.currentTime > (state.scheduled[0]?.when ?? 1e9)
+          );
+        },
+        { timeout: STEP_MS },
+      )
       .toBe(true);
     const played = (await snapshot())!;
     const offset = expected[0].offset;
@@ -221,7 +251,9 @@ describe('the web app in Chromium', () => {
 
     // Nudge by +10 ms with the keyboard: the stem is rescheduled 10 ms later.
     await page.keyboard.press(']');
-    await expect.poll(async () => (await snapshot())!.offsetSeconds, { timeout: STEP_MS }).toBeCloseTo(offset + 0.01, 6);
+    await expect
+      .poll(async () => (await snapshot())!.offsetSeconds, { timeout: STEP_MS })
+      .toBeCloseTo(offset + 0.01, 6);
     const nudged = (await snapshot())!;
     const lastMix = nudged.scheduled.findLast((source) => source.track === 'mix')!;
     const lastStem = nudged.scheduled.findLast((source) => source.track === 'stem')!;
@@ -230,7 +262,9 @@ describe('the web app in Chromium', () => {
 
     // A/B with the next result in one key.
     await page.keyboard.press('b');
-    await expect.poll(() => page.getByTestId('now-playing').innerText(), { timeout: STEP_MS }).toMatch(/^B: #2 /);
+    await expect
+      .poll(() => page.getByTestId('now-playing').textContent(), { timeout: STEP_MS })
+      .toMatch(/^B: #2 /);
     await page.getByRole('button', { name: 'Pause' }).click();
     await shoot('search');
   }, 180_000);
@@ -243,7 +277,7 @@ describe('the web app in Chromium', () => {
     expect(api.status).toBeGreaterThanOrEqual(400);
     const error = page.locator(`[data-code="${api.body.error.code}"]`);
     await expect.poll(() => error.count(), { timeout: STEP_MS }).toBe(1);
-    expect(await error.innerText()).toContain(`HTTP ${api.status}`);
+    expect(await error.textContent()).toContain(`HTTP ${api.status}`);
   });
 
   it('browses with cursor paging, shows a stem, and deletes it after a confirmation', async () => {
@@ -257,24 +291,28 @@ describe('the web app in Chromium', () => {
     await expect.poll(() => rows.count(), { timeout: STEP_MS }).toBe(2);
     const pageOne = await rows.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-stem-id')));
     await page.getByRole('button', { name: 'Next page' }).click();
-    await expect.poll(() => page.locator('caption').innerText(), { timeout: STEP_MS }).toBe('Page 2');
+    await expect.poll(() => page.locator('caption').textContent(), { timeout: STEP_MS }).toBe('Page 2');
     const pageTwo = await rows.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-stem-id')));
     expect(new Set([...pageOne, ...pageTwo]).size).toBe(4);
     expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Previous page' }).click();
-    await expect.poll(() => page.locator('caption').innerText(), { timeout: STEP_MS }).toBe('Page 1');
+    await expect.poll(() => page.locator('caption').textContent(), { timeout: STEP_MS }).toBe('Page 1');
 
     const first = rows.first();
     const id = await first.getAttribute('data-stem-id');
-    const title = await first.getByRole('link').innerText();
+    const title = await first.getByRole('link').textContent();
     await first.getByRole('link').click();
-    await expect.poll(() => page.locator('#stem-title').innerText(), { timeout: STEP_MS }).toBe(title);
+    await expect.poll(() => page.locator('#stem-title').textContent(), { timeout: STEP_MS }).toBe(title);
     await shoot('stem');
     await page.getByRole('button', { name: 'Delete stem…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await page.waitForURL(/#\/browse/);
-    await expect.poll(() => page.locator('.flash').innerText(), { timeout: STEP_MS }).toContain('Deleted');
-    expect((await fetch(new URL(`/v1/stems/${id}`, base))).status).toBe(404);
+    await expect.poll(() => page.locator('.flash').textContent(), { timeout: STEP_MS }).toContain('Deleted');
+    const gone = await fetch(new URL(`/v1/stems/${id}`, base));
+    expect({ status: gone.status, code: (await gone.json()).error.code }).toEqual({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
     await expect.poll(() => rows.count(), { timeout: STEP_MS }).toBe(3);
     expect(pageErrors).toEqual([]);
   });

@@ -1,10 +1,11 @@
-import { INSTRUMENTS, type Job, requestJson } from '../api';
+import { ApiError, INSTRUMENTS, type Job, requestJson } from '../api';
 import { errorView, field, h, loading, replace, select } from '../dom';
 import type { View } from './view';
 
 const JOBS_STORAGE = 'stemdex.jobs';
 const POLL_MS = 500;
 const MAX_REMEMBERED_JOBS = 20;
+const AUDIO_FILE = /\.(wav|flac|mp3|ogg|oga)$/i;
 
 /** What the browser remembers of a job it submitted, so progress survives a reload. */
 interface RememberedJob {
@@ -53,6 +54,15 @@ export function ingestView(): View {
     accept: 'audio/*,.wav,.flac,.mp3,.ogg',
     required: true,
   });
+  // A folder picker too: a newcomer's stems usually sit in one folder. Only audio files are taken.
+  const folder = h('input', { type: 'file', name: 'folder', webkitdirectory: true, multiple: true });
+  let picked: 'files' | 'folder' = 'files';
+  files.addEventListener('change', () => {
+    picked = 'files';
+  });
+  folder.addEventListener('change', () => {
+    picked = 'folder';
+  });
   const instrument = select('instrument', INSTRUMENTS, '', 'Choose…');
   instrument.required = true;
   const catalog = h('input', { name: 'catalog', placeholder: 'default' });
@@ -83,6 +93,7 @@ export function ingestView(): View {
     { class: 'panel', 'aria-labelledby': 'upload-title' },
     h('h3', { id: 'upload-title' }, 'Upload files'),
     drop,
+    field('Or a whole folder', folder, 'its WAV, FLAC, MP3 and Ogg files'),
     h(
       'div',
       { class: 'grid' },
@@ -99,7 +110,17 @@ export function ingestView(): View {
   );
   uploadForm.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const chosen = [...(files.files ?? [])];
+    const chosen =
+      picked === 'folder'
+        ? [...(folder.files ?? [])].filter((file) => AUDIO_FILE.test(file.name))
+        : [...(files.files ?? [])];
+    if (chosen.length === 0) {
+      replace(
+        uploadStatus,
+        errorView(new ApiError(0, 'MISSING_FILE', 'choose audio files or a folder of them'), 'The upload'),
+      );
+      return;
+    }
     const data = new FormData();
     try {
       data.append('instrument', instrument.value);
@@ -221,8 +242,7 @@ export function jobView(id: string): View {
         h('td', {}, String(position + 1)),
         h('td', {}, name),
         h('td', {}, state),
-        h('td', {}, failure ? h('span', { class: 'code' }, failure.code) : ''),
-        h('td', {}, failure?.message ?? ''),
+        h('td', {}, failure && [h('span', { class: 'code' }, failure.code), ' ', failure.message]),
       );
     });
     replace(table, rows);
@@ -274,8 +294,7 @@ export function jobView(id: string): View {
             h('th', { scope: 'col' }, '#'),
             h('th', { scope: 'col' }, 'File'),
             h('th', { scope: 'col' }, 'Status'),
-            h('th', { scope: 'col' }, 'Code'),
-            h('th', { scope: 'col' }, 'Message'),
+            h('th', { scope: 'col' }, 'Error'),
           ),
         ),
         table,
