@@ -257,6 +257,9 @@ describe('observability', () => {
     const upload = doc.body.paths['/v1/stems'].post.responses;
     expect(Object.keys(upload)).toEqual(expect.arrayContaining(['200', '201']));
     expect(JSON.stringify(upload['200'])).toContain('instrument_changed');
+    expect(Object.keys(doc.body.paths['/v1/stems/{id}/audio'].get.responses['200'].content)).toContain(
+      'audio/wav',
+    );
     // The web app is served at / but is not part of the API document.
     expect(Object.keys(doc.body.paths)).not.toContain('/');
     const ui = await request(app.server).get('/docs/').redirects(1);

@@ -94,7 +94,18 @@ const audioSchema: ZodRouteSchema = {
     'audio was not kept (ingested before audio was kept, or on another replica without a shared data dir).',
   tags: ['stems'],
   params: IdParams,
-  response: { 200: z.any().describe('The audio bytes'), 404: ErrorResponse },
+  response: {
+    200: {
+      description: 'The audio bytes, with the media type of the uploaded container',
+      content: Object.fromEntries(
+        ['audio/wav', 'audio/flac', 'audio/mpeg', 'audio/ogg'].map((type) => [
+          type,
+          { schema: { type: 'string', format: 'binary' } },
+        ]),
+      ),
+    },
+    404: ErrorResponse,
+  },
 };
 
 const deleteSchema: ZodRouteSchema = {

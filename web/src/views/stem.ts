@@ -28,7 +28,7 @@ export function stemView(id: string): View {
       ['External id', stem.external_id ?? '—'],
       ['Instrument', stem.instrument],
       ['Duration', seconds(stem.duration_seconds)],
-      ['Chunks (8 s, every 4 s)', String(stem.chunk_count)],
+      ['Chunks (8 s each)', String(stem.chunk_count)],
       ['Key', key ?? '—'],
       ['BPM', bpm === undefined ? '—' : String(bpm)],
       ['Tags', tags?.join(', ') || '—'],
