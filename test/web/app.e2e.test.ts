@@ -99,6 +99,8 @@ interface Snapshot {
   currentTime: number;
   playing: boolean;
   offsetSeconds: number;
+  loop: { start: number; end: number } | null;
+  gains: { mix: number; stem: number };
   scheduled: Array<{ track: 'mix' | 'stem'; when: number; offset: number; duration: number }>;
 }
 
@@ -259,6 +261,26 @@ describe('the web app in Chromium', () => {
     const lastStem = nudged.scheduled.findLast((source) => source.track === 'stem')!;
     const stemStartOnMix = lastMix.offset + (lastStem.when - lastMix.when) - lastStem.offset;
     expect(stemStartOnMix).toBeCloseTo(offset + 0.01, 4);
+
+    // Loop the matched region (L): each pass restarts the mix at the matched chunk of the mix.
+    const matchStart = api.body.results[0].match.context_offset_seconds as number;
+    await page.keyboard.press('l');
+    await expect.poll(async () => (await snapshot())!.loop?.start, { timeout: STEP_MS }).toBe(matchStart);
+    const looped = (await snapshot())!;
+    expect(looped.loop!.end).toBeCloseTo(Math.min(matchStart + 8, SONG_SECONDS), 1);
+    expect(looped.scheduled.findLast((source) => source.track === 'mix')!.offset).toBeCloseTo(matchStart, 1);
+    await page.keyboard.press('l');
+    await expect.poll(async () => (await snapshot())!.loop, { timeout: STEP_MS }).toBeNull();
+
+    // Solo the stem, then mute it: the mix goes silent, then both.
+    const stemControls = page.locator('.track', { hasText: 'Stem' });
+    await stemControls.getByRole('button', { name: 'Solo' }).click();
+    expect((await snapshot())!.gains).toEqual({ mix: 0, stem: 1 });
+    await stemControls.getByRole('button', { name: 'Mute' }).click();
+    expect((await snapshot())!.gains).toEqual({ mix: 0, stem: 0 });
+    await stemControls.getByRole('button', { name: 'Mute' }).click();
+    await stemControls.getByRole('button', { name: 'Solo' }).click();
+    expect((await snapshot())!.gains).toEqual({ mix: 1, stem: 1 });
 
     // A/B with the next result in one key.
     await page.keyboard.press('b');

@@ -28,6 +28,8 @@ export interface PlayerSnapshot {
   playing: boolean;
   offsetSeconds: number;
   loop: { start: number; end: number } | null;
+  /** The gain each track is set to after mute and solo. */
+  gains: Record<TrackName, number>;
   scheduled: ScheduledSource[];
 }
 
@@ -180,6 +182,7 @@ export class AuditionPlayer {
       playing: this.playingFlag,
       offsetSeconds: this.offset,
       loop: this.loopRegion,
+      gains: { mix: this.effectiveGain('mix'), stem: this.effectiveGain('stem') },
       scheduled: this.scheduled.map((entry) => ({ ...entry })),
     };
   }
@@ -251,12 +254,17 @@ export class AuditionPlayer {
     this.sources = [];
   }
 
-  private applyLevels(): void {
+  /** Solo wins over the other track; mute wins over everything. */
+  private effectiveGain(track: TrackName): number {
+    const level = this.levels[track];
     const anySolo = this.levels.mix.solo || this.levels.stem.solo;
+    return !level.mute && (!anySolo || level.solo) ? level.gain : 0;
+  }
+
+  private applyLevels(): void {
     for (const track of ['mix', 'stem'] as const) {
-      const level = this.levels[track];
-      const audible = !level.mute && (!anySolo || level.solo);
-      this.gains[track].gain.setTargetAtTime(audible ? level.gain : 0, this.context.currentTime, 0.01);
+      // A short ramp instead of a jump: no click when muting mid-note.
+      this.gains[track].gain.setTargetAtTime(this.effectiveGain(track), this.context.currentTime, 0.01);
     }
   }
 }
