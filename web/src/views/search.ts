@@ -544,7 +544,11 @@ export function searchView(query: URLSearchParams): View {
     )
       return;
     const target = event.target as HTMLElement;
-    const onButton = target instanceof HTMLButtonElement || target instanceof HTMLAnchorElement;
+    // Space already means "press" on buttons, links and checkboxes: leave it to them there.
+    const onButton =
+      target instanceof HTMLButtonElement ||
+      target instanceof HTMLAnchorElement ||
+      (target instanceof HTMLInputElement && (target.type === 'checkbox' || target.type === 'radio'));
     const actions: Record<string, () => void> = {
       ' ': () => togglePlay(),
       l: () => {
