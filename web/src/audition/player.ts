@@ -56,6 +56,8 @@ export class AuditionPlayer {
   private nextPassAt = 0;
   private timer: number | null = null;
   private playingFlag = false;
+  /** Mix-timeline position to resume from while stopped. */
+  private pausedAt = 0;
   onStateChange: () => void = () => {};
 
   constructor() {
@@ -121,10 +123,6 @@ export class AuditionPlayer {
     this.applyLevels();
   }
 
-  level(track: TrackName): TrackLevel {
-    return { ...this.levels[track] };
-  }
-
   /** Mix timeline position now (seconds). */
   position(): number {
     if (!this.playingFlag) return this.pausedAt;
@@ -133,8 +131,6 @@ export class AuditionPlayer {
     if (!pass) return this.pausedAt;
     return pass.from + Math.max(0, now - pass.when);
   }
-
-  private pausedAt = 0;
 
   async play(from = this.pausedAt): Promise<void> {
     if (!this.buffers.mix) return;
@@ -157,12 +153,6 @@ export class AuditionPlayer {
     if (!this.playingFlag) return;
     this.pausedAt = this.position();
     this.stop(false);
-  }
-
-  seek(position: number): void {
-    this.replan(() => {
-      this.pausedAt = Math.max(0, position);
-    }, position);
   }
 
   stop(resetPosition = true): void {
@@ -193,13 +183,13 @@ export class AuditionPlayer {
   }
 
   /** Applies a change; if playing, restarts at the same position so the change is heard at once. */
-  private replan(change: () => void, position?: number): void {
+  private replan(change: () => void): void {
     const wasPlaying = this.playingFlag;
-    const at = position ?? this.position();
+    const at = this.position();
     if (wasPlaying) this.stop(false);
     change();
+    this.pausedAt = at;
     if (wasPlaying) void this.play(at);
-    else if (position === undefined) this.pausedAt = at;
   }
 
   private tick(): void {

@@ -91,7 +91,7 @@ export function browseView(query: URLSearchParams): View {
         { class: 'table-wrap' },
         h(
           'table',
-          { 'data-testid': 'stems' },
+          { 'data-testid': 'stems', class: 'cards' },
           h('caption', {}, `Page ${cursors.length + 1}`),
           h(
             'thead',
@@ -111,13 +111,21 @@ export function browseView(query: URLSearchParams): View {
               h(
                 'tr',
                 { 'data-stem-id': stem.id },
-                h('td', {}, h('a', { href: `#/stems/${encodeURIComponent(stem.id)}` }, stemTitle(stem))),
-                h('td', {}, stem.external_id ?? '—'),
-                h('td', {}, stem.instrument),
-                h('td', {}, stem.catalog),
-                h('td', {}, `${stem.metadata.key ?? '—'} / ${stem.metadata.bpm ?? '—'}`),
-                h('td', {}, seconds(stem.duration_seconds, 1)),
-                h('td', {}, String(stem.chunk_count)),
+                h(
+                  'td',
+                  { 'data-label': 'Title' },
+                  h('a', { href: `#/stems/${encodeURIComponent(stem.id)}` }, stemTitle(stem)),
+                ),
+                h('td', { 'data-label': 'External id' }, stem.external_id ?? '—'),
+                h('td', { 'data-label': 'Instrument' }, stem.instrument),
+                h('td', { 'data-label': 'Catalog' }, stem.catalog),
+                h(
+                  'td',
+                  { 'data-label': 'Key / BPM' },
+                  `${stem.metadata.key ?? '—'} / ${stem.metadata.bpm ?? '—'}`,
+                ),
+                h('td', { 'data-label': 'Duration' }, seconds(stem.duration_seconds, 1)),
+                h('td', { 'data-label': 'Chunks' }, String(stem.chunk_count)),
               ),
             ),
           ),

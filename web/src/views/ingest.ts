@@ -239,10 +239,14 @@ export function jobView(id: string): View {
       return h(
         'tr',
         { 'data-state': failure ? 'failed' : state === 'done' ? 'done' : 'pending' },
-        h('td', {}, String(position + 1)),
-        h('td', {}, name),
-        h('td', {}, state),
-        h('td', {}, failure && [h('span', { class: 'code' }, failure.code), ' ', failure.message]),
+        h('td', { 'data-label': '#' }, String(position + 1)),
+        h('td', { 'data-label': 'File' }, name),
+        h('td', { 'data-label': 'Status' }, state),
+        h(
+          'td',
+          { 'data-label': 'Error' },
+          failure && h('span', {}, h('span', { class: 'code' }, failure.code), ' ', failure.message),
+        ),
       );
     });
     replace(table, rows);
@@ -283,7 +287,7 @@ export function jobView(id: string): View {
       { class: 'table-wrap' },
       h(
         'table',
-        {},
+        { class: 'cards' },
         h('caption', {}, 'Files'),
         h(
           'thead',
