@@ -76,12 +76,23 @@ afterAll(async () => {
   dir.remove();
 });
 
+/** Every form control must have an accessible name (a label, aria-label or aria-labelledby). */
+async function expectLabelledControls(name: string): Promise<void> {
+  // A string, not a function: it runs in the page, and this file is type-checked without the DOM.
+  const unlabelled = await page.evaluate(`[...document.querySelectorAll('input, select, textarea')]
+    .filter((control) => control.type !== 'hidden' && control.labels.length === 0
+      && !control.getAttribute('aria-label') && !control.getAttribute('aria-labelledby'))
+    .map((control) => control.outerHTML)`);
+  expect(unlabelled, `${name}: unlabelled controls`).toEqual([]);
+}
+
 async function shoot(name: string): Promise<void> {
+  await expectLabelledControls(name);
   await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize({ width: 375, height: 812 });
   await page.waitForTimeout(150);
   await page.screenshot({ path: join(SHOTS, `${name}-375.png`), fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
   expect(overflow, `${name} scrolls sideways at 375 px`).toBeLessThanOrEqual(0);
   await page.setViewportSize({ width: 1280, height: 900 });
 }
@@ -110,12 +121,28 @@ const BAD_FILE = {
   buffer: Buffer.from('this is not audio at all'),
 };
 
-async function apiSearch(mix: Buffer, fields: Record<string, string>) {
+interface SearchBody {
+  results: Array<{
+    stem: { id: string };
+    score: number;
+    match: { context_offset_seconds: number };
+    alignment: { offset_seconds: number };
+  }>;
+  error: { code: string; message: string };
+}
+
+/** The service's JSON error body. */
+const errorCode = async (response: Response) => ((await response.json()) as SearchBody).error.code;
+
+async function apiSearch(
+  mix: Buffer,
+  fields: Record<string, string>,
+): Promise<{ status: number; body: SearchBody }> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(mix)]), 'mix.wav');
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   const response = await fetch(new URL('/v1/search', base), { method: 'POST', body: form });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as SearchBody };
 }
 
 describe('serving', () => {
@@ -138,7 +165,7 @@ describe('serving', () => {
     expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(1000);
     const missing = await fetch(new URL('/assets/nope.js', base));
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error.code).toBe('NOT_FOUND');
+    expect(await errorCode(missing)).toBe('NOT_FOUND');
   });
 });
 
@@ -170,7 +197,7 @@ describe('the web app in Chromium', () => {
     await page.getByRole('button', { name: 'Upload and ingest' }).click();
     await page.waitForURL(/#\/jobs\//);
     const percent = page.getByTestId('job-percent');
-    await expect.poll(() => percent.textContent(), { timeout: 90_000, intervals: [250] }).toBe('100 %');
+    await expect.poll(() => percent.textContent(), { timeout: 90_000, interval: 250 }).toBe('100 %');
     expect(await page.getByTestId('job-totals').textContent()).toMatch(/4 done, 1 failed/);
     const failed = page.locator('tr[data-state="failed"]');
     expect(await failed.textContent()).toMatch(/not-audio\.wav[\s\S]*INVALID_AUDIO/);
@@ -263,7 +290,7 @@ describe('the web app in Chromium', () => {
     expect(stemStartOnMix).toBeCloseTo(offset + 0.01, 4);
 
     // Loop the matched region (L): each pass restarts the mix at the matched chunk of the mix.
-    const matchStart = api.body.results[0].match.context_offset_seconds as number;
+    const matchStart = api.body.results[0].match.context_offset_seconds;
     await page.keyboard.press('l');
     await expect.poll(async () => (await snapshot())!.loop?.start, { timeout: STEP_MS }).toBe(matchStart);
     const looped = (await snapshot())!;
@@ -326,12 +353,24 @@ describe('the web app in Chromium', () => {
     await first.getByRole('link').click();
     await expect.poll(() => page.locator('#stem-title').textContent(), { timeout: STEP_MS }).toBe(title);
     await shoot('stem');
+
+    // "Find compatible stems" runs the search with this stem as the context, its audio as the mix.
+    await page.getByLabel('Instrument wanted').selectOption('bass');
+    await page.getByRole('button', { name: 'Find compatible stems' }).click();
+    await page.waitForURL(/#\/search\?stem=/);
+    await expect.poll(() => page.locator('li.result').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.getByTestId('now-playing').textContent(), { timeout: STEP_MS })
+      .toMatch(/^A: #1 /);
+    await page.goBack();
+    await expect.poll(() => page.locator('#stem-title').textContent(), { timeout: STEP_MS }).toBe(title);
+
     await page.getByRole('button', { name: 'Delete stem…' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await page.waitForURL(/#\/browse/);
     await expect.poll(() => page.locator('.flash').textContent(), { timeout: STEP_MS }).toContain('Deleted');
     const gone = await fetch(new URL(`/v1/stems/${id}`, base));
-    expect({ status: gone.status, code: (await gone.json()).error.code }).toEqual({
+    expect({ status: gone.status, code: await errorCode(gone) }).toEqual({
       status: 404,
       code: 'NOT_FOUND',
     });

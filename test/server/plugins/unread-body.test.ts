@@ -55,7 +55,7 @@ describe('error replies to uploads the server will not read', () => {
     } as RequestInit);
     expect(response.status).toBe(401);
     expect(response.headers.get('connection')).not.toBe('close');
-    expect((await response.json()).error.code).toBe('UNAUTHORIZED');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED');
   });
 });
 
