@@ -33,22 +33,21 @@ const StemUploadForm = z.object({
   bpm: z.string().optional(),
 });
 
+// 201 answers a new stem; 200 an upload that replaced the stem with the same catalog + external_id.
 const ReplacedStemResponse = StemResponse.extend({
   replaced: z.object({
     previous_instrument: InstrumentName,
     instrument_changed: z.boolean(),
   }),
-});
+}).describe(
+  'The upload replaced the stem with the same catalog and external_id (same id); `replaced` says whether the instrument changed',
+);
 
 const createSchema: ZodRouteSchema = {
   summary: 'Upload one stem: embed it and add it to the catalog (upsert by external_id)',
   tags: ['stems'],
   security: WRITE_SECURITY,
   multipart: StemUploadForm,
-  description:
-    'Answers 201 with the new record, or 200 when the upload replaced the stem with the same catalog and ' +
-    'external_id (same id; `replaced` says whether the instrument changed). The original audio is kept ' +
-    'for GET /v1/stems/{id}/audio.',
   response: {
     200: ReplacedStemResponse,
     201: StemResponse,
