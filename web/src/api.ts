@@ -31,6 +31,8 @@ export interface Stem {
   metadata: { title?: string; tags?: string[]; key?: string; bpm?: number; [key: string]: unknown };
   duration_seconds: number;
   chunk_count: number;
+  /** Chunks above the silence threshold (the searchable ones), from services that report it. */
+  indexed_chunks?: number;
   created_at: string;
   updated_at: string;
 }

@@ -28,7 +28,12 @@ export function stemView(id: string): View {
       ['External id', stem.external_id ?? '—'],
       ['Instrument', stem.instrument],
       ['Duration', seconds(stem.duration_seconds)],
-      ['Chunks (8 s each)', String(stem.chunk_count)],
+      [
+        'Chunks (8 s each)',
+        stem.indexed_chunks === undefined
+          ? String(stem.chunk_count)
+          : `${stem.chunk_count} (${stem.indexed_chunks} searchable, the rest silent)`,
+      ],
       ['Key', key ?? '—'],
       ['BPM', bpm === undefined ? '—' : String(bpm)],
       ['Tags', tags?.join(', ') || '—'],
