@@ -21,6 +21,7 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src/ src/
+COPY web/ web/
 # Then slim the production tree: onnxruntime-node ships binaries for every OS and CPU (about 245 MiB
 # that this platform never loads), and node-gyp leaves its object files behind.
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund \

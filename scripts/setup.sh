@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # nginx and redis-server: the load-balanced replica test (test/deploy/load-balancer.test.ts).
-APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config nginx redis-server)
+# chromium: the web app's end-to-end tests drive Debian's headless Chromium (playwright-core, no browser download).
+APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config nginx redis-server chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

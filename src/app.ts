@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Keyring } from './auth/api-keys.js';
 import { keyringFromConfig } from './auth/keyring-config.js';
 import type { Config, TrustProxy } from './config.js';
+import { AudioStore } from './index/audio-store.js';
 import type { CatalogStore } from './index/types.js';
 import { IngestRunner } from './ingest/runner.js';
 import { Staging } from './ingest/staging.js';
@@ -19,6 +20,7 @@ import { installMetrics } from './server/plugins/metrics.js';
 import { installOpenApi } from './server/plugins/openapi.js';
 import { installRateLimit } from './server/plugins/rate-limit.js';
 import { installUnreadBodyDrain } from './server/plugins/unread-body.js';
+import { installWebApp } from './server/plugins/web-app.js';
 import type { EmbeddingModel } from './server/ports.js';
 import { registerAdminRoutes } from './server/routes/admin.js';
 import { registerHealthRoutes } from './server/routes/health.js';
@@ -71,8 +73,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     throw error;
   }
 
+  const audio = new AudioStore(join(config.dataDir, 'audio'));
   const ingest = new IngestRunner({
     catalog,
+    audio,
     model,
     staging: new Staging(join(config.dataDir, 'staging')),
     ingestRoot: config.ingestRoot,
@@ -85,6 +89,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     model,
     registry,
     ingest,
+    audio,
     state: { closing: false, runnerStopped: null },
   };
 
@@ -164,6 +169,7 @@ async function assemble(
   registerSearchRoutes(app, ctx);
   registerIngestRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  await installWebApp(app);
 
   // Readiness fails first, so load balancers stop routing here while in-flight work finishes. The
   // runner stops claiming items now, not after HTTP has drained: its current files finish, the rest

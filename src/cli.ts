@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { buildApp, createLogger, VERSION } from './app.js';
 import { keysCommand } from './auth/keys-command.js';
 import { type Config, loadConfig, unknownConfigVariables } from './config.js';
+import { AudioStore } from './index/audio-store.js';
 import { collectAudioFiles } from './ingest/collect-files.js';
 import { ingestStem } from './ingest/ingest-stem.js';
 import { ProgressBar } from './ingest/progress-bar.js';
@@ -137,7 +138,8 @@ async function ingest(config: Config, paths: string[], options: IngestOptions): 
     try {
       const catalog = await openCatalog(config, model, logger);
       try {
-        const deps = { model, catalog, maxAudioSeconds: config.maxAudioSeconds };
+        const audio = new AudioStore(join(config.dataDir, 'audio'));
+        const deps = { model, catalog, maxAudioSeconds: config.maxAudioSeconds, audio };
         await ingestAll(async (file) => ingestStem(deps, await readFile(file), stem(file)));
       } finally {
         await catalog.close();

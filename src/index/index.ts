@@ -5,6 +5,7 @@
  *   catalog.sqlite (+ -wal)   source of truth: stems, chunks (vector float32), chunk payloads
  *                             (timeline float32, patches float16), ingestion jobs
  *   index/CURRENT, index/snap-<seq>-<nonce>/   HNSW snapshots, one graph per instrument
+ *   audio/<stem id>           each stem's original audio as uploaded (AudioStore, for playback)
  *
  * Guarantees:
  * - An upsert or delete is one SQLite transaction, fsynced (WAL, synchronous=FULL) before its

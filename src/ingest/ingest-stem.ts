@@ -1,3 +1,4 @@
+import type { AudioStore } from '../index/audio-store.js';
 import type { CatalogStore, StemMetadata, StemRecord } from '../index/types.js';
 import type { Instrument } from '../instruments.js';
 import type { EmbeddingModel } from '../server/ports.js';
@@ -9,17 +10,27 @@ export interface StemToIngest {
   metadata: StemMetadata;
 }
 
+export interface IngestDeps {
+  model: EmbeddingModel;
+  catalog: CatalogStore;
+  maxAudioSeconds: number;
+  /** Where the original audio is kept for playback; without one only embeddings are stored. */
+  audio?: AudioStore;
+}
+
 /**
  * Embeds one stem's audio and upserts it: the single path every ingestion (HTTP upload, batch job,
- * in-process CLI) takes, so all of them store the same thing.
+ * in-process CLI) takes, so all of them store the same thing. The audio is written after the
+ * catalog commit (the stem id is only known then); if that write fails the stem stays searchable
+ * and its audio route answers AUDIO_NOT_AVAILABLE.
  */
 export async function ingestStem(
-  deps: { model: EmbeddingModel; catalog: CatalogStore; maxAudioSeconds: number },
+  deps: IngestDeps,
   bytes: Uint8Array,
   stem: StemToIngest,
 ): Promise<StemRecord> {
   const embedding = await deps.model.embedStem(bytes, { maxDurationSeconds: deps.maxAudioSeconds });
-  return deps.catalog.upsertStem({
+  const record = await deps.catalog.upsertStem({
     catalog: stem.catalog,
     externalId: stem.externalId,
     instrument: stem.instrument,
@@ -34,4 +45,6 @@ export async function ingestStem(
       patches: chunk.patches,
     })),
   });
+  await deps.audio?.put(record.id, bytes);
+  return record;
 }

@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import type { AudioStore } from '../index/audio-store.js';
 import type { CatalogStore, JobItem, JobItemInput, JobRecord } from '../index/types.js';
 import { toApiError } from '../server/errors.js';
 import type { EmbeddingModel } from '../server/ports.js';
@@ -15,6 +16,8 @@ export interface IngestRunnerOptions {
   ingestRoot: string | null;
   maxAudioSeconds: number;
   logger: Logger;
+  /** Where each ingested stem's original audio is kept (null: not kept). */
+  audio: AudioStore | null;
   /** Items embedded at once; two keep the model's micro-batcher fed without hogging it. */
   concurrency?: number;
 }
@@ -131,10 +134,10 @@ export class IngestRunner {
 
   /** The runner is a background client: on a full inference queue it waits instead of failing. */
   private async ingestWithBackoff(item: JobItem, bytes: Uint8Array) {
-    const { model, catalog, maxAudioSeconds } = this.options;
+    const { model, catalog, maxAudioSeconds, audio } = this.options;
     for (;;) {
       try {
-        return await ingestStem({ model, catalog, maxAudioSeconds }, bytes, item);
+        return await ingestStem({ model, catalog, maxAudioSeconds, audio: audio ?? undefined }, bytes, item);
       } catch (thrown) {
         if ((thrown as { code?: unknown }).code !== 'QUEUE_FULL') throw thrown;
         if (this.stopping) throw new Interrupted();

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import type { AudioStore } from '../index/audio-store.js';
 import type { CatalogStore } from '../index/types.js';
 import type { IngestRunner } from '../ingest/runner.js';
 import type { EmbeddingModel } from './ports.js';
@@ -11,6 +12,8 @@ export interface AppContext {
   model: EmbeddingModel;
   registry: Registry;
   ingest: IngestRunner;
+  /** The original audio of ingested stems, under `<dataDir>/audio`. */
+  audio: AudioStore;
   /** Shutdown progress: `closing` turns `/readyz` (and new requests) away first. */
   readonly state: {
     closing: boolean;

@@ -14,12 +14,18 @@ export interface ZodRouteSchema extends FastifySchema {
   body?: z.ZodType;
   querystring?: z.ZodType;
   params?: z.ZodType;
-  response?: Record<number, z.ZodType>;
+  response?: Record<number, z.ZodType | RawResponse>;
   multipart?: z.ZodType;
   summary?: string;
   description?: string;
   tags?: string[];
   security?: Array<Record<string, string[]>>;
+}
+
+/** A response whose body is not JSON (audio bytes): its OpenAPI `content` is given as is. */
+export interface RawResponse {
+  description: string;
+  content: Record<string, { schema: Record<string, unknown> }>;
 }
 
 export function useZodSchemas(app: FastifyInstance): void {

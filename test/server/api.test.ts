@@ -1,3 +1,5 @@
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,10 +131,54 @@ describe('POST /v1/stems', () => {
       external_id: 'same',
       title: 'v2',
     });
-    expect(second.status).toBe(201);
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({
+      id: first.body.id,
+      metadata: { title: 'v2' },
+      replaced: { previous_instrument: 'piano', instrument_changed: false },
+    });
     const list = await request(app.server).get('/v1/stems').query({ catalog: 'upserts' });
     expect(list.body.items).toHaveLength(1);
     expect(list.body.items[0]).toMatchObject({ external_id: 'same', metadata: { title: 'v2' } });
+    expect(list.body.items[0].replaced).toBeUndefined();
+
+    const third = await uploadStem(wavBytes(songs[2].stems.piano!), {
+      instrument: 'strings',
+      catalog: 'upserts',
+      external_id: 'same',
+    });
+    expect(third.status).toBe(200);
+    expect(third.body).toMatchObject({
+      id: first.body.id,
+      instrument: 'strings',
+      replaced: { previous_instrument: 'piano', instrument_changed: true },
+    });
+  });
+
+  it("serves the stem's original audio until the stem is deleted", async () => {
+    const bytes = wavBytes(songs[3].stems.piano!);
+    const created = await uploadStem(bytes, { instrument: 'piano', catalog: 'audio' });
+    expect(created.status).toBe(201);
+    const audio = await request(app.server)
+      .get(`/v1/stems/${created.body.id}/audio`)
+      .buffer(true)
+      .parse((res, done) => {
+        const parts: Buffer[] = [];
+        res.on('data', (part: Buffer) => parts.push(part));
+        res.on('end', () => done(null, Buffer.concat(parts)));
+      });
+    expect(audio.status).toBe(200);
+    expect(audio.headers['content-type']).toBe('audio/wav');
+    expect(Buffer.compare(audio.body as Buffer, bytes)).toBe(0);
+
+    expectError(await request(app.server).get('/v1/stems/no-such-stem/audio'), 404, 'NOT_FOUND');
+    // A stem whose audio is not kept here (ingested before audio was kept) says so with its own code.
+    const lost = await uploadStem(bytes, { instrument: 'piano', catalog: 'audio' });
+    rmSync(join(dir.path, 'audio', lost.body.id));
+    expectError(await request(app.server).get(`/v1/stems/${lost.body.id}/audio`), 404, 'AUDIO_NOT_AVAILABLE');
+    expect((await request(app.server).delete(`/v1/stems/${created.body.id}`)).status).toBe(204);
+    expectError(await request(app.server).get(`/v1/stems/${created.body.id}/audio`), 404, 'NOT_FOUND');
+    expect(existsSync(join(dir.path, 'audio', created.body.id))).toBe(false);
   });
 
   it('rejects bad uploads with the documented codes', async () => {

@@ -301,6 +301,7 @@ describe('observability', () => {
     for (const path of [
       '/v1/stems',
       '/v1/stems/{id}',
+      '/v1/stems/{id}/audio',
       '/v1/search',
       '/v1/stems/{id}/compatible',
       '/v1/ingest',
@@ -309,6 +310,14 @@ describe('observability', () => {
       expect(Object.keys(doc.body.paths)).toContain(path);
     }
     expect(doc.body.paths['/v1/search'].post.requestBody.content['multipart/form-data']).toBeDefined();
+    const upload = doc.body.paths['/v1/stems'].post.responses;
+    expect(Object.keys(upload)).toEqual(expect.arrayContaining(['200', '201']));
+    expect(JSON.stringify(upload['200'])).toContain('instrument_changed');
+    expect(Object.keys(doc.body.paths['/v1/stems/{id}/audio'].get.responses['200'].content)).toContain(
+      'audio/wav',
+    );
+    // The web app is served at / but is not part of the API document.
+    expect(Object.keys(doc.body.paths)).not.toContain('/');
     const ui = await request(app.server).get('/docs/').redirects(1);
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('<html');

@@ -154,6 +154,15 @@ describe('scoped API keys, reads closed', () => {
       404,
       'NOT_FOUND',
     );
+    // The stem's audio is as private as its record.
+    expect(
+      (await request(closed.server).get(`/v1/stems/${stemA}/audio`).set('x-api-key', partnerA.key)).status,
+    ).toBe(200);
+    expectError(
+      await request(closed.server).get(`/v1/stems/${stemB}/audio`).set('x-api-key', partnerA.key),
+      404,
+      'NOT_FOUND',
+    );
     const compatible = await request(closed.server)
       .post(`/v1/stems/${stemB}/compatible`)
       .set('x-api-key', partnerA.key)

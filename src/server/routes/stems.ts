@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ingestStem } from '../../ingest/ingest-stem.js';
@@ -38,6 +39,16 @@ const StemUploadForm = z.object({
   bpm: z.string().optional(),
 });
 
+// 201 answers a new stem; 200 an upload that replaced the stem with the same catalog + external_id.
+const ReplacedStemResponse = StemResponse.extend({
+  replaced: z.object({
+    previous_instrument: InstrumentName,
+    instrument_changed: z.boolean(),
+  }),
+}).describe(
+  'The upload replaced the stem with the same catalog and external_id (same id); `replaced` says whether the instrument changed',
+);
+
 const createSchema: ZodRouteSchema = {
   summary: 'Upload one stem: embed it and add it to the catalog (upsert by external_id)',
   description:
@@ -47,6 +58,7 @@ const createSchema: ZodRouteSchema = {
   security: WRITE_SECURITY,
   multipart: StemUploadForm,
   response: {
+    200: ReplacedStemResponse,
     201: StemResponse,
     400: ErrorResponse,
     401: ErrorResponse,
@@ -86,6 +98,27 @@ const listSchema: ZodRouteSchema = {
   },
 };
 
+const audioSchema: ZodRouteSchema = {
+  summary: "A stem's original audio, as uploaded (WAV, FLAC, MP3 or Ogg Vorbis)",
+  description:
+    'Served with the media type of the uploaded container. AUDIO_NOT_AVAILABLE: the stem exists but its ' +
+    'audio was not kept (ingested before audio was kept, or on another replica without a shared data dir).',
+  tags: ['stems'],
+  params: IdParams,
+  response: {
+    200: {
+      description: 'The audio bytes, with the media type of the uploaded container',
+      content: Object.fromEntries(
+        ['audio/wav', 'audio/flac', 'audio/mpeg', 'audio/ogg'].map((type) => [
+          type,
+          { schema: { type: 'string', format: 'binary' } },
+        ]),
+      ),
+    },
+    404: ErrorResponse,
+  },
+};
+
 const deleteSchema: ZodRouteSchema = {
   summary: 'Delete a stem (removed from search at once; index space reclaimed by compaction)',
   tags: ['stems'],
@@ -107,13 +140,31 @@ export function registerStemRoutes(app: FastifyInstance, ctx: AppContext): void 
     const externalId =
       externalIdField === undefined ? null : parseOrThrow(ExternalId, externalIdField, 'external_id');
     const metadata = metadataFromForm(fields);
+    // Read before the upsert to tell a replacement from a new stem; concurrent uploads of the same
+    // external id may both see "new", which only affects this status code, never the stored data.
+    const previous = externalId === null ? null : await ctx.catalog.getStemByExternalId(catalog, externalId);
     const stem = await ingestStem(
-      { model: ctx.model, catalog: ctx.catalog, maxAudioSeconds: ctx.config.maxAudioSeconds },
+      {
+        model: ctx.model,
+        catalog: ctx.catalog,
+        maxAudioSeconds: ctx.config.maxAudioSeconds,
+        audio: ctx.audio,
+      },
       files[0].data,
       { catalog, externalId, instrument, metadata },
     );
-    request.log.info({ stemId: stem.id, chunks: stem.chunkCount }, 'stem ingested');
-    return reply.code(201).send(stemJson(stem));
+    request.log.info(
+      { stemId: stem.id, chunks: stem.chunkCount, replaced: previous !== null },
+      'stem ingested',
+    );
+    if (previous === null) return reply.code(201).send(stemJson(stem));
+    return reply.code(200).send({
+      ...stemJson(stem),
+      replaced: {
+        previous_instrument: previous.instrument,
+        instrument_changed: previous.instrument !== instrument,
+      },
+    });
   });
 
   app.get('/v1/stems/:id', { schema: getSchema }, async (request) => {
@@ -139,6 +190,23 @@ export function registerStemRoutes(app: FastifyInstance, ctx: AppContext): void 
     return { items: page.items.map(stemJson), next_cursor: page.nextCursor };
   });
 
+  app.get('/v1/stems/:id/audio', { schema: audioSchema }, async (request, reply) => {
+    const { id } = request.params as z.infer<typeof IdParams>;
+    const stem = await ctx.catalog.getStem(id);
+    if (stem === null || !canAccessCatalog(request, stem.catalog, 'read')) {
+      throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+    }
+    const audio = await ctx.audio.locate(stem.id);
+    if (audio === null) throw new ApiError('AUDIO_NOT_AVAILABLE', `the audio of stem ${id} is not kept here`);
+    // An upsert replaces the audio under the same id, so caches must revalidate (by updated_at).
+    return reply
+      .header('content-type', audio.contentType)
+      .header('content-length', audio.size)
+      .header('cache-control', 'no-cache')
+      .header('last-modified', new Date(stem.updatedAt).toUTCString())
+      .send(createReadStream(audio.path));
+  });
+
   app.delete('/v1/stems/:id', { schema: deleteSchema, config: { write: true } }, async (request, reply) => {
     const { id } = request.params as z.infer<typeof IdParams>;
     if (isCatalogScoped(request)) {
@@ -149,6 +217,7 @@ export function registerStemRoutes(app: FastifyInstance, ctx: AppContext): void 
       requireCatalogAccess(request, stem.catalog, 'write');
     }
     if (!(await ctx.catalog.deleteStem(id))) throw new ApiError('NOT_FOUND', `stem ${id} does not exist`);
+    await ctx.audio.remove(id);
     return reply.code(204).send();
   });
 }
