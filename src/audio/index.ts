@@ -1,4 +1,5 @@
 export { type AudioChunk, type ChunkOptions, chunkSignal, DEFAULT_SILENCE_DB, isSilent } from './chunk.js';
+export { ConstantQSpectrogram, cqtFrequencies } from './cqt.js';
 export { decodeAudio, sniffFormat } from './decode.js';
 export {
   type AudioFormat,
@@ -17,11 +18,18 @@ export {
   isAudioDecodeErrorCode,
 } from './errors.js';
 export {
+  type CqtConfig,
+  chunkFeatureSize,
   chunkSamples,
+  DEFAULT_CQT_FRONT_END,
   DEFAULT_FRONT_END,
   type FrontEndConfig,
   FrontEndConfigSchema,
+  type FrontEndKind,
+  featureBins,
   frontEndDifferences,
+  type LogMelConfig,
+  longestWindow,
 } from './frontend-config.js';
 export { type LogMel, LogMelSpectrogram } from './log-mel.js';
 export { buildMelFilterbank, hzToMel, type MelFilter, melToHz } from './mel-filterbank.js';
@@ -40,5 +48,6 @@ export {
   type ResamplerEngine,
   resample,
 } from './resample.js';
+export { createFrontEnd, type FrontEnd, type Spectrogram } from './spectrogram.js';
 export { encodeWav, parseWav, type WavEncoding } from './wav.js';
 export { FrontEndPool, type FrontEndPoolOptions } from './worker-pool.js';

@@ -1,5 +1,5 @@
 import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
-import { LogMelSpectrogram } from '../../src/audio/log-mel.js';
+import { createFrontEnd, type FrontEnd } from '../../src/audio/spectrogram.js';
 import { ChromaOnsetFeatures } from './baselines.js';
 
 /** What the evaluation computes from a chunk's samples before the model sees it. */
@@ -13,11 +13,11 @@ export interface ChunkFeatures {
 /** One chunk's features from one log-mel computation: the baseline reads its onsets from it. */
 export class ChunkFeatureExtractor {
   readonly baselineDim: number;
-  private readonly logMel: LogMelSpectrogram;
+  private readonly logMel: FrontEnd;
   private readonly baseline: ChromaOnsetFeatures;
 
   constructor(frontEnd: FrontEndConfig) {
-    this.logMel = new LogMelSpectrogram(frontEnd);
+    this.logMel = createFrontEnd(frontEnd);
     this.baseline = new ChromaOnsetFeatures(frontEnd);
     this.baselineDim = this.baseline.dim;
   }
