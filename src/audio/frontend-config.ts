@@ -55,7 +55,8 @@ export const CqtConfigSchema = z.object({
 
 export type LogMelConfig = z.infer<typeof LogMelConfigSchema>;
 export type CqtConfig = z.infer<typeof CqtConfigSchema>;
-export type FrontEndKind = 'log-mel' | 'cqt';
+export const FRONT_END_KINDS = ['log-mel', 'cqt'] as const;
+export type FrontEndKind = (typeof FRONT_END_KINDS)[number];
 
 /**
  * One schema for every kind. A config without `kind` is a log-mel one: manifests written before
@@ -87,22 +88,28 @@ export const DEFAULT_FRONT_END: LogMelConfig = Object.freeze({
 });
 
 /**
- * The pitch-resolving front end: 96 semitone bins from A0 (27.5 Hz) to G#8 (6.6 kHz), as PHALAR's
- * 96 bins at 12 per octave, on the same 10 ms hop and 8 s chunk as the log-mel.
+ * The pitch-resolving front end: 84 semitone bins from C1 (32.7 Hz) to B7 (3951 Hz), on the same
+ * 10 ms hop and 8 s chunk as the log-mel. PHALAR's CQT spans C0-B7 (96 bins); its lowest octave
+ * holds almost no musical fundamentals and needs 1.2 s windows, so it is left out here.
  */
 export const DEFAULT_CQT_FRONT_END: CqtConfig = Object.freeze({
   kind: 'cqt',
   sampleRate: 16_000,
   hopLength: 160,
   chunkFrames: 800,
-  fMin: 27.5,
-  nBins: 96,
+  fMin: 440 * 2 ** (-45 / 12),
+  nBins: 84,
   binsPerOctave: 12,
   gamma: 0,
   logEpsilon: 1e-6,
   normMean: 0,
   normStd: 1,
 });
+
+/** The default config of each kind: what `"frontEnd": "cqt"` in training/config.json trains on. */
+export function defaultFrontEnd(kind: FrontEndKind): FrontEndConfig {
+  return kind === 'cqt' ? DEFAULT_CQT_FRONT_END : DEFAULT_FRONT_END;
+}
 
 /** Samples in one model chunk (8 s at 16 kHz). */
 export function chunkSamples(config: FrontEndConfig): number {

@@ -23,6 +23,8 @@ export {
   chunkSamples,
   DEFAULT_CQT_FRONT_END,
   DEFAULT_FRONT_END,
+  defaultFrontEnd,
+  FRONT_END_KINDS,
   type FrontEndConfig,
   FrontEndConfigSchema,
   type FrontEndKind,
