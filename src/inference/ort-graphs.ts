@@ -252,7 +252,9 @@ function readCompatibleManifest(modelDir: string): ModelManifest {
       { cause: error },
     );
   }
-  const differences = frontEndDifferences(manifest.frontEnd, DEFAULT_FRONT_END);
+  const all = frontEndDifferences(manifest.frontEnd, DEFAULT_FRONT_END);
+  // Across kinds the other fields do not correspond; the kind says it all.
+  const differences = all.includes('kind') ? ['kind'] : all;
   if (differences.length > 0) {
     throw new ModelLoadError(
       `model ${manifest.name} was trained on a different audio front end (${differences
