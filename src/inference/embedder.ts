@@ -1,5 +1,4 @@
 import type { Registry } from 'prom-client';
-import { featureBins } from '../audio/frontend-config.js';
 import { type Instrument, instrumentId } from '../instruments.js';
 import { InferenceError } from './errors.js';
 import { type InferenceLogger, SILENT_LOGGER } from './logger.js';
@@ -186,7 +185,7 @@ export class Embedder {
       ...(maxDurationSeconds === undefined ? {} : { maxDurationSeconds }),
     });
     const { frontEnd } = this.sessions.manifest;
-    const bins = featureBins(frontEnd);
+    const bins = this.sessions.featureBins;
     for (const { spectrogram } of features) {
       if (spectrogram.nBins !== bins || spectrogram.nFrames !== frontEnd.chunkFrames) {
         throw new InferenceError(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { chunkFeatureSize, FrontEndConfigSchema } from '../audio/frontend-config.js';
+import { chunkFeatureSize, FrontEndConfigSchema, featureBins } from '../audio/frontend-config.js';
 
 /**
  * `models/manifest.json`: what a pair of exported graphs computes and how to feed them.
@@ -63,6 +63,11 @@ export abstract class ChunkGeometry {
 
   get embeddingDim(): number {
     return this.manifest.embeddingDim;
+  }
+
+  /** Rows of one chunk's encoder input: mel bands or CQT bins, as the front end's kind says. */
+  get featureBins(): number {
+    return featureBins(this.manifest.frontEnd);
   }
 
   /** Values in one chunk's encoder input: bins × chunkFrames. */
