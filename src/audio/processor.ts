@@ -27,8 +27,9 @@ export type ExtractFromBytesOptions = ExtractOptions & DecodeOptions;
 
 /**
  * Bytes → model features: decode, downmix, resample to the model rate, cut into chunks and take
- * each chunk's spectrogram (log-mel or CQT). Owns its FrontEndConfig, so one processor always produces features for
- * one model's front end. Runs on the calling thread; FrontEndPool runs the same in workers.
+ * each chunk's spectrogram (log-mel or CQT, as the config's kind says). Owns its FrontEndConfig,
+ * so one processor always produces features for one model's front end. Runs on the calling
+ * thread; FrontEndPool runs the same in workers.
  */
 export class AudioProcessor {
   readonly config: FrontEndConfig;
