@@ -9,6 +9,8 @@ import {
   createFrontEnd,
   DEFAULT_CQT_FRONT_END,
   DEFAULT_FRONT_END,
+  encodeWav,
+  FrontEndPool,
   LogMelSpectrogram,
   type Spectrogram,
 } from '../../src/audio/index.js';
@@ -211,5 +213,20 @@ describe('front-end kinds in AudioProcessor', () => {
     expect(melChunks.map((chunk) => chunk.spectrogram.nBins)).toEqual(melChunks.map(() => 80));
     expect(createFrontEnd(DEFAULT_CQT_FRONT_END)).toBeInstanceOf(ConstantQSpectrogram);
     expect(createFrontEnd(DEFAULT_FRONT_END)).toBeInstanceOf(LogMelSpectrogram);
+  });
+
+  it('compute the same CQT in FrontEndPool workers as on the main thread', async () => {
+    const bytes = encodeWav([mix(sine(98, 44_100, 10 * 44_100, 0.3), noise(10 * 44_100, 9, 0.05))], 44_100);
+    const pool = new FrontEndPool({ config: DEFAULT_CQT_FRONT_END, threads: 1 });
+    try {
+      const [inWorker, onMainThread] = await Promise.all([
+        pool.extract(bytes),
+        new AudioProcessor(DEFAULT_CQT_FRONT_END).extract(bytes),
+      ]);
+      expect(inWorker).toEqual(onMainThread);
+      expect(inWorker.map((chunk) => chunk.spectrogram.nBins)).toEqual([84, 84]);
+    } finally {
+      await pool.destroy();
+    }
   });
 });
