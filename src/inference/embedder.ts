@@ -243,8 +243,9 @@ export class Embedder {
   /**
    * The front end reports chunks, not the audio length, so the length is read off the chunks: the
    * end of the last full chunk, or for a zero-padded last chunk, the end of its last frame that is
-   * not pure padding. A frame window reaches ~12 ms past its slot, so this can overshoot by up to
-   * two 10 ms frames; trailing digital silence inside a padded chunk counts as padding.
+   * not pure padding. A log-mel frame window reaches ~12 ms past its slot, so this can overshoot
+   * by up to two 10 ms frames (the CQT's lowest bins, 0.5 s windows, by up to ~0.3 s: measured 30
+   * frames); trailing digital silence inside a padded chunk counts as padding.
    */
   private durationOf(features: ChunkFeaturesLike[]): number {
     const { hopLength, sampleRate, chunkFrames, logEpsilon, normMean, normStd } =
