@@ -10,9 +10,8 @@ import type { ModelSessions } from './sessions.js';
 /**
  * Audio bytes → what the catalog stores and what a search asks for.
  *
- * The front end (worker threads) cuts audio into 8 s chunks of features (log-mel or CQT); every
- * chunk then goes through the encoder's micro-batcher, so chunks of concurrent requests share
- * model calls. A catalog stem
+ * The front end (worker threads) cuts audio into 8 s chunks of features; every chunk then goes through
+ * the encoder's micro-batcher, so chunks of concurrent requests share model calls. A catalog stem
  * is encoded as it is; a query mix is encoded and then passed through the predictor conditioned on
  * the instrument wanted, which yields the embeddings that instrument's stem *should* have. Both
  * end in the same pooling (see `pooling.ts`), so a query vector and a stem vector are comparable
