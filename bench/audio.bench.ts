@@ -1,20 +1,32 @@
 /**
- * Front-end speed on one core: decode, downmix + resample 44.1 kHz → 16 kHz, and log-mel of the
- * 8 s chunks, for a 3-minute 44.1 kHz stereo signal, as × real time (audio seconds per wall-clock
- * second). Also prints the resampler's measured aliasing. Run: npm run bench:audio
+ * Front-end speed on one core: decode, downmix + resample 44.1 kHz → 16 kHz, and the features of
+ * the 8 s chunks for both front-end kinds (log-mel and CQT, back to back), for a 3-minute 44.1 kHz
+ * stereo signal, as × real time (audio seconds per second of CPU time). Also prints the
+ * resampler's measured aliasing. Run: npm run bench:audio
  */
+
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import {
   AudioProcessor,
   chunkSignal,
+  createFrontEnd,
+  DEFAULT_CQT_FRONT_END,
   DEFAULT_FRONT_END,
   decodeAudio,
   downmixToMono,
   encodeWav,
+  type FrontEndConfig,
   FrontEndPool,
-  LogMelSpectrogram,
+  featureBins,
   resample,
 } from '../src/audio/index.js';
+
+/** The two front-end kinds, measured back to back so both see the same machine load. */
+const KINDS: [string, FrontEndConfig][] = [
+  ['log-mel', DEFAULT_FRONT_END],
+  ['cqt', DEFAULT_CQT_FRONT_END],
+];
 
 const SAMPLE_RATE = 44_100;
 const SECONDS = 180;
@@ -102,6 +114,11 @@ async function main(): Promise<void> {
     `audio front end, ${SECONDS} s of 44.1 kHz stereo, one thread, median of ${RUNS} runs after a warm-up`,
   );
   console.log('× real time = audio seconds per second of process CPU time (one core); wall clock alongside');
+  const load = () =>
+    loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ');
+  console.log(`load average at start: ${load()}`);
   const stereo = musicLikeStereo();
   const wav = encodeWav(stereo, SAMPLE_RATE);
   const files: [string, Uint8Array | undefined][] = [
@@ -127,23 +144,27 @@ async function main(): Promise<void> {
   const mono = downmixToMono(decoded.channels);
   report('resample 44.1 → 16 kHz', await medianTiming(() => resample(mono, SAMPLE_RATE, 16_000)));
   const atModelRate = resample(mono, SAMPLE_RATE, 16_000);
-  const spectrogram = new LogMelSpectrogram(DEFAULT_FRONT_END);
-  const chunks = chunkSignal(atModelRate, DEFAULT_FRONT_END);
-  report(
-    `log-mel, ${chunks.length} chunks of 80 × 800`,
-    await medianTiming(() => {
-      for (const chunk of chunks) spectrogram.compute(chunk.samples);
-    }),
-  );
-
-  const processor = new AudioProcessor(DEFAULT_FRONT_END);
-  for (const [name, bytes] of files) {
-    if (bytes && (name.startsWith('wav') || name === 'flac')) {
-      report(`total extract() from ${name}`, await medianTiming(() => processor.extract(bytes)));
-    }
+  for (const [kind, config] of KINDS) {
+    const frontEnd = createFrontEnd(config);
+    const chunks = chunkSignal(atModelRate, config);
+    report(
+      `${kind}, ${chunks.length} chunks of ${featureBins(config)} × ${config.chunkFrames}`,
+      await medianTiming(() => {
+        for (const chunk of chunks) frontEnd.compute(chunk.samples);
+      }),
+    );
   }
 
-  await reportEventLoopStalls(processor, wav);
+  for (const [name, bytes] of files) {
+    if (!bytes || !(name.startsWith('wav') || name === 'flac')) continue;
+    for (const [kind, config] of KINDS) {
+      const processor = new AudioProcessor(config);
+      report(`total extract() ${kind} from ${name}`, await medianTiming(() => processor.extract(bytes)));
+    }
+  }
+  console.log(`load average at end: ${load()}`);
+
+  await reportEventLoopStalls(new AudioProcessor(DEFAULT_FRONT_END), wav);
   reportAliasing();
 }
 

@@ -73,7 +73,7 @@ for (const threads of [1, 2]) {
   const frontEnd = sessions.manifest.frontEnd;
   const chunkSeconds = chunkSamples(frontEnd) / frontEnd.sampleRate;
   for (const batch of [1, 8, 32]) {
-    const logMels = seededValues(batch * sessions.logMelSize, batch);
+    const logMels = seededValues(batch * sessions.featureSize, batch);
     const context = await sessions.encode(logMels, batch);
     const ids = Array.from({ length: batch }, (_, i) => i % sessions.manifest.instruments.length);
     const encodeRate = (await rate(() => sessions.encode(logMels, batch))) * batch;
@@ -133,9 +133,9 @@ async function concurrentLoad(sessions: ModelSessions, clients: number): Promise
     maxBatchSize: 16,
     maxQueue: 256,
     run: async (inputs) => {
-      const joined = new Float32Array(inputs.length * sessions.logMelSize);
+      const joined = new Float32Array(inputs.length * sessions.featureSize);
       inputs.forEach((input, i) => {
-        joined.set(input, i * sessions.logMelSize);
+        joined.set(input, i * sessions.featureSize);
       });
       const out = await sessions.encode(joined, inputs.length);
       return inputs.map((_, i) =>
@@ -144,7 +144,7 @@ async function concurrentLoad(sessions: ModelSessions, clients: number): Promise
     },
     hooks: { onBatch: ({ size }) => sizes.push(size) },
   });
-  const chunk = seededValues(sessions.logMelSize, 7);
+  const chunk = seededValues(sessions.featureSize, 7);
   await batcher.submit(chunk);
   sizes.length = 0;
   let done = 0;

@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { Command } from 'commander';
-import { chunkSamples, DEFAULT_FRONT_END, type FrontEndConfig } from '../src/audio/frontend-config.js';
+import { chunkSamples, type FrontEndConfig } from '../src/audio/frontend-config.js';
 import { initTrainingBackend, type TrainingBackendName } from './backend/index.js';
 import { defaultCorpusDir, listSongs } from './data/corpus.js';
 import { PrefetchingSampler } from './data/prefetch.js';
@@ -20,12 +20,18 @@ import { hashSeed } from './data/random.js';
 import { batchTargetKeys, ExampleSampler, type TargetKey, type TrainingBatch } from './data/sampler.js';
 import { exportModel } from './export/export.js';
 import { CHECKPOINT_FILE } from './model/checkpoint.js';
-import { type ModelConfig, patchGrid, presetConfig } from './model/config.js';
+import { type ModelConfig, patchGrid } from './model/config.js';
 import { createStemJepa, type StemJepa, type TrainBatch } from './model/stem-jepa.js';
 import { excludedNegatives, NegativeQueue } from './run/negative-queue.js';
 import { loadOrMeasureNormalisation, measureNormalisation } from './run/normalisation.js';
 import { formatDuration, ThroughputMeter } from './run/progress.js';
-import { readTrainConfig, type TrainConfig, targetLeakAt } from './run/train-config.js';
+import {
+  baseFrontEnd,
+  readTrainConfig,
+  runModelConfig,
+  type TrainConfig,
+  targetLeakAt,
+} from './run/train-config.js';
 import { validate } from './run/validation.js';
 
 interface CliOptions {
@@ -133,17 +139,23 @@ function overlapWindow(frontEnd: FrontEndConfig): number {
 }
 
 function measureFrontEnd(config: TrainConfig, runDir: string): FrontEndConfig {
-  const normalisation = loadOrMeasureNormalisation(runDir, () => {
-    const sampler = new ExampleSampler({ corpusDir: options.corpus, split: 'train', seed: config.seed });
+  const base = baseFrontEnd(config);
+  const normalisation = loadOrMeasureNormalisation(runDir, base.kind, () => {
+    const sampler = new ExampleSampler({
+      corpusDir: options.corpus,
+      split: 'train',
+      seed: config.seed,
+      config: base,
+    });
     const batches: Float32Array[] = [];
     for (let i = 0; i < config.normalisation.batches; i++) {
       const batch = sampler.nextBatch(config.batchSize);
       batches.push(batch.context, batch.target);
     }
-    return measureNormalisation(batches);
+    return measureNormalisation(batches, base.kind);
   });
   log(`normalisation: mean ${normalisation.normMean.toFixed(4)} std ${normalisation.normStd.toFixed(4)}`);
-  return { ...DEFAULT_FRONT_END, normMean: normalisation.normMean, normStd: normalisation.normStd };
+  return { ...base, normMean: normalisation.normMean, normStd: normalisation.normStd };
 }
 
 function validationBatches(config: TrainConfig, frontEnd: FrontEndConfig): TrainingBatch[] {
@@ -202,7 +214,7 @@ async function main(): Promise<void> {
   const backend = await initTrainingBackend({ backend: options.backend });
   log(`backend ${backend.backend} (native kernels: ${backend.nativeKernels.join(', ') || 'none'})`);
   const frontEnd = measureFrontEnd(config, runDir);
-  const modelConfig = presetConfig(config.preset, { ...config.architecture, schedule: config.schedule });
+  const modelConfig = runModelConfig(config);
   const model = createStemJepa(modelConfig, config.seed);
   if (existsSync(join(checkpointDir, CHECKPOINT_FILE))) {
     model.loadCheckpoint(checkpointDir);

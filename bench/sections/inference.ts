@@ -61,7 +61,7 @@ async function ortRates(modelDir: string, threads: number, seconds: number): Pro
   const rates = new Map<number, Rate>();
   try {
     for (const batch of BATCHES) {
-      const logMels = seededValues(batch * sessions.logMelSize, batch);
+      const logMels = seededValues(batch * sessions.featureSize, batch);
       const context = await sessions.encode(logMels, batch);
       const ids = Array.from({ length: batch }, (_, i) => i % sessions.manifest.instruments.length);
       rates.set(batch, {
@@ -79,7 +79,7 @@ async function ortRates(modelDir: string, threads: number, seconds: number): Pro
 async function parityGap(modelDir: string, model: StemJepa, config: ModelConfig): Promise<number> {
   const sessions = await ModelSessions.load({ modelDir, executionProviders: ['cpu'], thread: 'main' });
   try {
-    const logMel = seededValues(sessions.logMelSize, 99);
+    const logMel = seededValues(sessions.featureSize, 99);
     const ortOut = await sessions.predict(await sessions.encode(logMel, 1), [1], 1);
     const tfOut = tf.tidy(() => {
       const embeddings = model.embedContext(tf.tensor4d(logMel, [1, 1, config.nMels, config.chunkFrames]));

@@ -7,6 +7,7 @@ export {
   isSilent,
   rmsLevelDb,
 } from './chunk.js';
+export { ConstantQSpectrogram, cqtFrequencies } from './cqt.js';
 export { decodeAudio, sniffFormat } from './decode.js';
 export {
   type AudioFormat,
@@ -26,11 +27,20 @@ export {
   SilentAudioError,
 } from './errors.js';
 export {
+  type CqtConfig,
+  chunkFeatureSize,
   chunkSamples,
+  DEFAULT_CQT_FRONT_END,
   DEFAULT_FRONT_END,
+  defaultFrontEnd,
+  FRONT_END_KINDS,
   type FrontEndConfig,
   FrontEndConfigSchema,
+  type FrontEndKind,
+  featureBins,
   frontEndDifferences,
+  type LogMelConfig,
+  longestWindow,
 } from './frontend-config.js';
 export { type LogMel, LogMelSpectrogram } from './log-mel.js';
 export { buildMelFilterbank, hzToMel, type MelFilter, melToHz } from './mel-filterbank.js';
@@ -49,5 +59,6 @@ export {
   type ResamplerEngine,
   resample,
 } from './resample.js';
+export { createFrontEnd, type FrontEnd, type Spectrogram } from './spectrogram.js';
 export { encodeWav, parseWav, type WavEncoding } from './wav.js';
 export { FrontEndPool, type FrontEndPoolOptions } from './worker-pool.js';

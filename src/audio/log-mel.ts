@@ -1,13 +1,12 @@
 import FFT from 'fft.js';
 import { AudioOptionError } from './errors.js';
-import { type FrontEndConfig, FrontEndConfigSchema } from './frontend-config.js';
+import { type FrontEndConfig, FrontEndConfigSchema, type LogMelConfig } from './frontend-config.js';
 import { buildMelFilterbank, type MelFilter } from './mel-filterbank.js';
+import type { Spectrogram } from './spectrogram.js';
 
-/** A log-mel spectrogram in mel-major layout: `data[mel * nFrames + frame]`, as the encoder reads it. */
-export interface LogMel {
+/** A log-mel spectrogram in mel-major layout: `data[mel * nFrames + frame]`; nMels = nBins. */
+export interface LogMel extends Spectrogram {
   nMels: number;
-  nFrames: number;
-  data: Float32Array;
 }
 
 /**
@@ -23,7 +22,8 @@ export interface LogMel {
  * value = (ln(melPower + logEpsilon) - normMean) / normStd, natural log.
  */
 export class LogMelSpectrogram {
-  readonly config: FrontEndConfig;
+  readonly config: LogMelConfig;
+  readonly nBins: number;
   private readonly window: Float64Array;
   private readonly filters: MelFilter[];
   private readonly fft: FFT;
@@ -33,6 +33,7 @@ export class LogMelSpectrogram {
 
   constructor(config: FrontEndConfig) {
     this.config = validateConfig(config);
+    this.nBins = this.config.nMels;
     const { nFft, winLength } = this.config;
     this.window = periodicHann(winLength);
     this.filters = buildMelFilterbank(this.config);
@@ -50,7 +51,7 @@ export class LogMelSpectrogram {
     const nFrames = this.frameCount(samples.length);
     const data = new Float32Array(this.config.nMels * nFrames);
     this.computeInto(samples, data);
-    return { nMels: this.config.nMels, nFrames, data };
+    return { nMels: this.config.nMels, nBins: this.config.nMels, nFrames, data };
   }
 
   /**
@@ -103,8 +104,11 @@ export class LogMelSpectrogram {
   }
 }
 
-function validateConfig(config: FrontEndConfig): FrontEndConfig {
+function validateConfig(config: FrontEndConfig): LogMelConfig {
   const parsed = FrontEndConfigSchema.parse(config);
+  if (parsed.kind !== 'log-mel') {
+    throw new AudioOptionError(`LogMelSpectrogram needs a 'log-mel' front-end config, got '${parsed.kind}'`);
+  }
   const { nFft, winLength, sampleRate, fMin, fMax } = parsed;
   if ((nFft & (nFft - 1)) !== 0 || nFft < 4)
     throw new AudioOptionError(`nFft must be a power of two ≥ 4, got ${nFft}`);

@@ -1,4 +1,4 @@
-import type { FrontEndConfig } from './frontend-config.js';
+import type { LogMelConfig } from './frontend-config.js';
 
 /**
  * Mel filterbank on the HTK mel scale (mel = 2595 · log10(1 + f / 700)) with unnormalised
@@ -20,7 +20,7 @@ export function melToHz(mel: number): number {
   return 700 * (10 ** (mel / 2595) - 1);
 }
 
-export function buildMelFilterbank(config: FrontEndConfig): MelFilter[] {
+export function buildMelFilterbank(config: LogMelConfig): MelFilter[] {
   const bins = config.nFft / 2 + 1;
   const binHz = (bin: number) => (bin * config.sampleRate) / config.nFft;
   const lowMel = hzToMel(config.fMin);

@@ -1,9 +1,9 @@
-import type { LogMel } from './log-mel.js';
+import type { Spectrogram } from './spectrogram.js';
 
 /**
- * Running mean and standard deviation of log-mel values, for the dataset normalisation constants
- * (FrontEndConfig.normMean / normStd) stored with a model. Feed it spectrograms computed with
- * normMean 0 and normStd 1. Batches are merged with Chan et al.'s pairwise update in float64, so
+ * Running mean and standard deviation of log-feature values (log-mel or CQT), for the dataset
+ * normalisation constants (FrontEndConfig.normMean / normStd) stored with a model. Feed it
+ * spectrograms computed with normMean 0 and normStd 1. Batches are merged with Chan et al.'s pairwise update in float64, so
  * the result does not depend on how the data is split and does not lose precision over millions
  * of values.
  */
@@ -17,7 +17,7 @@ export class LogMelStatistics {
     return this.n;
   }
 
-  add(values: LogMel | Float32Array): void {
+  add(values: Spectrogram | Float32Array): void {
     const data = values instanceof Float32Array ? values : values.data;
     if (data.length === 0) return;
     let sum = 0;

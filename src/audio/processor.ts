@@ -2,9 +2,9 @@ import { chunkSignal } from './chunk.js';
 import { decodeAudio } from './decode.js';
 import type { DecodeOptions } from './decoded-audio.js';
 import { DEFAULT_FRONT_END, type FrontEndConfig } from './frontend-config.js';
-import { type LogMel, LogMelSpectrogram } from './log-mel.js';
 import { downmixToMono } from './mono.js';
 import { resample } from './resample.js';
+import { createFrontEnd, type FrontEnd, type Spectrogram } from './spectrogram.js';
 
 /** The model input for one chunk of a file, with where the chunk sits in it. */
 export interface ChunkFeatures {
@@ -14,7 +14,8 @@ export interface ChunkFeatures {
   /** RMS level of the chunk's audio in dBFS (-Infinity for digital silence). */
   levelDb: number;
   silent: boolean;
-  logMel: LogMel;
+  /** The chunk's features: log-mel or CQT, as the config's `kind` says. */
+  spectrogram: Spectrogram;
 }
 
 export interface ExtractOptions {
@@ -28,16 +29,17 @@ export type ExtractFromBytesOptions = ExtractOptions & DecodeOptions;
 
 /**
  * Bytes → model features: decode, downmix, resample to the model rate, cut into chunks and take
- * each chunk's log-mel. Owns its FrontEndConfig, so one processor always produces features for
- * one model's front end. Runs on the calling thread; FrontEndPool runs the same in workers.
+ * each chunk's spectrogram (log-mel or CQT, as the config's kind says). Owns its FrontEndConfig,
+ * so one processor always produces features for one model's front end. Runs on the calling
+ * thread; FrontEndPool runs the same in workers.
  */
 export class AudioProcessor {
   readonly config: FrontEndConfig;
-  private readonly spectrogram: LogMelSpectrogram;
+  private readonly frontEnd: FrontEnd;
 
   constructor(config: FrontEndConfig = DEFAULT_FRONT_END) {
-    this.spectrogram = new LogMelSpectrogram(config);
-    this.config = this.spectrogram.config;
+    this.frontEnd = createFrontEnd(config);
+    this.config = this.frontEnd.config;
   }
 
   /** Decodes any supported format to mono float samples at `config.sampleRate`. */
@@ -59,7 +61,7 @@ export class AudioProcessor {
       padded: chunk.padded,
       levelDb: chunk.levelDb,
       silent: chunk.silent,
-      logMel: this.spectrogram.compute(chunk.samples),
+      spectrogram: this.frontEnd.compute(chunk.samples),
     }));
   }
 }

@@ -32,7 +32,7 @@ export default async function runTask(task: FrontEndTask): Promise<unknown> {
     const features = await processor.extract(task.bytes, task.options);
     return transferring(
       { ok: true, features } satisfies ExtractReply,
-      features.map((chunk) => chunk.logMel.data.buffer),
+      features.map((chunk) => chunk.spectrogram.data.buffer),
     );
   } catch (error) {
     if (error instanceof AudioDecodeError) {

@@ -11,7 +11,7 @@ import type { ModelSessions } from './sessions.js';
 /**
  * Audio bytes → what the catalog stores and what a search asks for.
  *
- * The front end (worker threads) cuts audio into 8 s log-mel chunks; every chunk then goes through
+ * The front end (worker threads) cuts audio into 8 s chunks of features; every chunk then goes through
  * the encoder's micro-batcher, so chunks of concurrent requests share model calls. A catalog stem
  * is encoded as it is; a query mix is encoded and then passed through the predictor conditioned on
  * the instrument wanted, which yields the embeddings that instrument's stem *should* have. Both
@@ -27,7 +27,8 @@ export interface ChunkFeaturesLike {
   /** RMS level in dBFS, reported when every chunk is silent. */
   levelDb: number;
   silent: boolean;
-  logMel: { nMels: number; nFrames: number; data: Float32Array };
+  /** bins × frames, bin-major (log-mel or CQT, as the manifest's front end says). */
+  spectrogram: { nBins: number; nFrames: number; data: Float32Array };
 }
 
 export interface ExtractOptions {
@@ -146,7 +147,7 @@ export class Embedder {
    */
   async embedStem(bytes: Uint8Array, options: EmbedOptions = {}): Promise<StemEmbedding> {
     const features = await this.extract(bytes, options);
-    const patches = await this.encoder.submitMany(features.map((chunk) => chunk.logMel.data));
+    const patches = await this.encoder.submitMany(features.map((chunk) => chunk.spectrogram.data));
     return this.assemble(features, patches);
   }
 
@@ -161,7 +162,7 @@ export class Embedder {
     options: EmbedOptions = {},
   ): Promise<StemEmbedding> {
     const features = await this.extract(bytes, options);
-    const context = await this.encoder.submitMany(features.map((chunk) => chunk.logMel.data));
+    const context = await this.encoder.submitMany(features.map((chunk) => chunk.spectrogram.data));
     const predicted = await this.predictPatches(context, instrument);
     return this.assemble(features, predicted);
   }
@@ -192,11 +193,12 @@ export class Embedder {
       hopSeconds: this.hopSeconds,
       ...(maxDurationSeconds === undefined ? {} : { maxDurationSeconds }),
     });
-    const { nMels, chunkFrames } = this.sessions.manifest.frontEnd;
-    for (const chunk of features) {
-      if (chunk.logMel.nMels !== nMels || chunk.logMel.nFrames !== chunkFrames) {
+    const { frontEnd } = this.sessions.manifest;
+    const bins = this.sessions.featureBins;
+    for (const { spectrogram } of features) {
+      if (spectrogram.nBins !== bins || spectrogram.nFrames !== frontEnd.chunkFrames) {
         throw new InferenceError(
-          `front end produced a ${chunk.logMel.nMels}×${chunk.logMel.nFrames} log-mel, the model takes ${nMels}×${chunkFrames}`,
+          `front end produced a ${spectrogram.nBins}×${spectrogram.nFrames} spectrogram, the model takes ${bins}×${frontEnd.chunkFrames} (${frontEnd.kind})`,
         );
       }
     }
@@ -222,7 +224,7 @@ export class Embedder {
   }
 
   private async runEncoder(logMels: Float32Array[]): Promise<Float32Array[]> {
-    const size = this.sessions.logMelSize;
+    const size = this.sessions.featureSize;
     const input = new Float32Array(logMels.length * size);
     logMels.forEach((chunk, i) => {
       input.set(chunk, i * size);
@@ -250,8 +252,9 @@ export class Embedder {
   /**
    * The front end reports chunks, not the audio length, so the length is read off the chunks: the
    * end of the last full chunk, or for a zero-padded last chunk, the end of its last frame that is
-   * not pure padding. A frame window reaches ~12 ms past its slot, so this can overshoot by up to
-   * two 10 ms frames; trailing digital silence inside a padded chunk counts as padding.
+   * not pure padding. A log-mel frame window reaches ~12 ms past its slot, so this can overshoot
+   * by up to two 10 ms frames (the CQT's lowest bins, 0.5 s windows, by up to ~0.3 s: measured 30
+   * frames); trailing digital silence inside a padded chunk counts as padding.
    */
   private durationOf(features: ChunkFeaturesLike[]): number {
     const { hopLength, sampleRate, chunkFrames, logEpsilon, normMean, normStd } =
@@ -260,22 +263,22 @@ export class Embedder {
     const padValue = (Math.log(logEpsilon) - normMean) / normStd;
     let end = 0;
     for (const chunk of features) {
-      const frames = chunk.padded ? framesBeforePadding(chunk.logMel, padValue) : chunkFrames;
+      const frames = chunk.padded ? framesBeforePadding(chunk.spectrogram, padValue) : chunkFrames;
       end = Math.max(end, chunk.offsetSeconds + frames * frameSeconds);
     }
     return Math.round(end * 1000) / 1000;
   }
 }
 
-/** Frames before the trailing run of frames in which every mel band holds the value of digital silence. */
-function framesBeforePadding(logMel: ChunkFeaturesLike['logMel'], padValue: number): number {
-  const { nMels, nFrames, data } = logMel;
+/** Frames before the trailing run of frames in which every bin holds the value of digital silence. */
+function framesBeforePadding(spectrogram: ChunkFeaturesLike['spectrogram'], padValue: number): number {
+  const { nBins, nFrames, data } = spectrogram;
   const tolerance = 1e-3 * Math.max(1, Math.abs(padValue));
   let frame = nFrames;
   while (frame > 0) {
     let padding = true;
-    for (let mel = 0; mel < nMels && padding; mel++) {
-      padding = Math.abs(data[mel * nFrames + frame - 1]! - padValue) <= tolerance;
+    for (let bin = 0; bin < nBins && padding; bin++) {
+      padding = Math.abs(data[bin * nFrames + frame - 1]! - padValue) <= tolerance;
     }
     if (!padding) break;
     frame--;

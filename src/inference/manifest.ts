@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FrontEndConfigSchema } from '../audio/frontend-config.js';
+import { chunkFeatureSize, FrontEndConfigSchema, featureBins } from '../audio/frontend-config.js';
 
 /**
  * `models/manifest.json`: what a pair of exported graphs computes and how to feed them.
  * Written by `training/export`, validated once here when the service loads a model.
  *
  * Graph contract (ONNX, float32, dynamic batch axis B):
- *   encoder.onnx    input  `log_mel`              [B, 1, nMels, chunkFrames]
+ *   encoder.onnx    input  `log_mel`              [B, 1, bins, chunkFrames]  (bins: nMels or nBins,
+ *                                                 as frontEnd.kind says; the name is historical)
  *                   output `patch_embeddings`     [B, numPatches, embeddingDim]
  *   predictor.onnx  input  `context_embeddings`   [B, numPatches, embeddingDim]
  *                   input  `instrument_id`        [B] int64 (index into `instruments`)
@@ -27,7 +28,7 @@ export const ModelManifestSchema = z.object({
   createdAt: z.string(),
   frontEnd: FrontEndConfigSchema,
   patch: z.object({
-    /** Patch height (mel bins) and width (frames). */
+    /** Patch height (feature bins) and width (frames). */
     height: z.number().int().positive(),
     width: z.number().int().positive(),
     /** Patch grid: rows along frequency, columns along time. */
@@ -64,9 +65,14 @@ export abstract class ChunkGeometry {
     return this.manifest.embeddingDim;
   }
 
-  /** Values in one chunk's log-mel input: nMels × chunkFrames. */
-  get logMelSize(): number {
-    return this.manifest.frontEnd.nMels * this.manifest.frontEnd.chunkFrames;
+  /** Rows of one chunk's encoder input: mel bands or CQT bins, as the front end's kind says. */
+  get featureBins(): number {
+    return featureBins(this.manifest.frontEnd);
+  }
+
+  /** Values in one chunk's encoder input: bins × chunkFrames. */
+  get featureSize(): number {
+    return chunkFeatureSize(this.manifest.frontEnd);
   }
 
   /** Values in one chunk's patch embeddings: numPatches × embeddingDim. */

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_FRONT_END, frontEndDifferences } from '../audio/frontend-config.js';
+import { DEFAULT_FRONT_END, featureBins, frontEndDifferences } from '../audio/frontend-config.js';
 import type { ExecutionProviderName } from '../config.js';
 import { INSTRUMENTS } from '../instruments.js';
 import { InferenceError, ModelLoadError } from './errors.js';
@@ -152,12 +152,13 @@ export class OrtGraphs extends ChunkGeometry {
     return this.warmUpDurationMs;
   }
 
-  /** `batch` log-mel chunks (mel-major, concatenated) → their patch embeddings, concatenated. */
-  async encode(logMels: Float32Array, batch: number): Promise<Float32Array> {
+  /** `batch` chunks' features (bin-major, concatenated) → their patch embeddings, concatenated. */
+  async encode(features: Float32Array, batch: number): Promise<Float32Array> {
     this.assertOpen();
-    const { nMels, chunkFrames } = this.manifest.frontEnd;
-    expectLength('log-mel input', logMels, batch * this.logMelSize);
-    const feeds = { [ENCODER_INPUT]: new ort.Tensor('float32', logMels, [batch, 1, nMels, chunkFrames]) };
+    const { frontEnd } = this.manifest;
+    expectLength('encoder input', features, batch * this.featureSize);
+    const shape = [batch, 1, featureBins(frontEnd), frontEnd.chunkFrames];
+    const feeds = { [ENCODER_INPUT]: new ort.Tensor('float32', features, shape) };
     return this.runGraph(this.graphs.encoder, feeds, ENCODER_OUTPUT, batch);
   }
 
@@ -202,7 +203,7 @@ export class OrtGraphs extends ChunkGeometry {
   /** One run of each graph, so the first request does not pay for allocation and kernel set-up. */
   private async warmUp(): Promise<number> {
     const started = performance.now();
-    const patches = await this.encode(new Float32Array(this.logMelSize), 1);
+    const patches = await this.encode(new Float32Array(this.featureSize), 1);
     await this.predict(patches, [0], 1);
     return performance.now() - started;
   }
@@ -251,7 +252,9 @@ function readCompatibleManifest(modelDir: string): ModelManifest {
       { cause: error },
     );
   }
-  const differences = frontEndDifferences(manifest.frontEnd, DEFAULT_FRONT_END);
+  const all = frontEndDifferences(manifest.frontEnd, DEFAULT_FRONT_END);
+  // Across kinds the other fields do not correspond; the kind says it all.
+  const differences = all.includes('kind') ? ['kind'] : all;
   if (differences.length > 0) {
     throw new ModelLoadError(
       `model ${manifest.name} was trained on a different audio front end (${differences
@@ -267,9 +270,10 @@ function readCompatibleManifest(modelDir: string): ModelManifest {
     );
   }
   const { patch, frontEnd } = manifest;
-  if (patch.gridFreq * patch.height > frontEnd.nMels || patch.gridTime * patch.width > frontEnd.chunkFrames) {
+  const bins = featureBins(frontEnd);
+  if (patch.gridFreq * patch.height > bins || patch.gridTime * patch.width > frontEnd.chunkFrames) {
     throw new ModelLoadError(
-      `model ${manifest.name}: a ${patch.gridFreq}×${patch.gridTime} grid of ${patch.height}×${patch.width} patches does not fit a ${frontEnd.nMels}×${frontEnd.chunkFrames} log-mel`,
+      `model ${manifest.name}: a ${patch.gridFreq}×${patch.gridTime} grid of ${patch.height}×${patch.width} patches does not fit a ${bins}×${frontEnd.chunkFrames} ${frontEnd.kind} input`,
     );
   }
   return manifest;

@@ -76,7 +76,7 @@ export class ModelSessions extends ChunkGeometry {
     return this.runner.warmUpMs;
   }
 
-  /** `batch` log-mel chunks (mel-major, concatenated) → their patch embeddings, concatenated. */
+  /** `batch` chunks' features (bin-major, concatenated) → their patch embeddings, concatenated. */
   encode(logMels: Float32Array, batch: number): Promise<Float32Array> {
     return this.runner.encode(logMels, batch);
   }

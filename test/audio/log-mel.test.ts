@@ -3,7 +3,7 @@ import {
   buildMelFilterbank,
   chunkSamples,
   DEFAULT_FRONT_END,
-  type FrontEndConfig,
+  type LogMelConfig,
   LogMelSpectrogram,
   LogMelStatistics,
 } from '../../src/audio/index.js';
@@ -24,7 +24,7 @@ function argmaxMel(logMel: { nMels: number; nFrames: number; data: Float32Array 
  * Straight from the definitions, with a naive DFT: window centred on each hop slot, periodic
  * Hann, |X|², HTK triangles, ln(x + ε).
  */
-function referenceLogMel(samples: Float32Array, cfg: FrontEndConfig, frames: number[]): number[][] {
+function referenceLogMel(samples: Float32Array, cfg: LogMelConfig, frames: number[]): number[][] {
   const { nFft, winLength, hopLength, sampleRate, nMels, fMin, fMax, logEpsilon } = cfg;
   const edgesHz = Array.from({ length: nMels + 2 }, (_, i) => {
     const mel = htkMel(fMin) + ((htkMel(fMax) - htkMel(fMin)) * i) / (nMels + 1);
@@ -160,7 +160,7 @@ describe('LogMelStatistics', () => {
     whole.add(values);
     const split = new LogMelStatistics();
     split.add(values.subarray(0, 17));
-    split.add({ nMels: 1, nFrames: 5_000, data: values.subarray(17, 5_017) });
+    split.add({ nBins: 1, nFrames: 5_000, data: values.subarray(17, 5_017) });
     split.add(new Float32Array(0));
     split.add(values.subarray(5_017));
     for (const stats of [whole, split]) {

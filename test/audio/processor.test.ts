@@ -36,13 +36,15 @@ describe('AudioProcessor', () => {
     const features = await processor.extract(bytes);
     expect(features).toHaveLength(1);
     expect(features[0]).toMatchObject({ index: 0, offsetSeconds: 0, padded: true, silent: false });
-    expect([features[0].logMel.nMels, features[0].logMel.nFrames]).toEqual([80, 800]);
+    expect([features[0].spectrogram.nBins, features[0].spectrogram.nFrames]).toEqual([80, 800]);
 
     const decoded = await decodeAudio(bytes);
     const mono = resample(downmixToMono(decoded.channels), decoded.sampleRate, 16_000);
     const padded = new Float32Array(chunkSamples(DEFAULT_FRONT_END));
     padded.set(mono);
-    expect(features[0].logMel.data).toEqual(new LogMelSpectrogram(DEFAULT_FRONT_END).compute(padded).data);
+    expect(features[0].spectrogram.data).toEqual(
+      new LogMelSpectrogram(DEFAULT_FRONT_END).compute(padded).data,
+    );
   });
 
   it('chunks a 20 s 44.1 kHz stereo file into three 8 s windows with their offsets', async () => {

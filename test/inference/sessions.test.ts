@@ -60,12 +60,12 @@ describe('ModelSessions', () => {
   it('encodes a batch the same as its chunks one by one', async () => {
     const random = seeded(11);
     const batch = 3;
-    const logMels = Float32Array.from({ length: batch * sessions.logMelSize }, random);
+    const logMels = Float32Array.from({ length: batch * sessions.featureSize }, random);
     const together = await sessions.encode(logMels, batch);
     expect(together).toHaveLength(batch * sessions.patchEmbeddingSize);
     for (let b = 0; b < batch; b++) {
       const alone = await sessions.encode(
-        logMels.slice(b * sessions.logMelSize, (b + 1) * sessions.logMelSize),
+        logMels.slice(b * sessions.featureSize, (b + 1) * sessions.featureSize),
         1,
       );
       const part = together.subarray(b * sessions.patchEmbeddingSize, (b + 1) * sessions.patchEmbeddingSize);
@@ -82,7 +82,7 @@ describe('ModelSessions', () => {
     });
     try {
       expect(sessions.thread).toBe('worker');
-      const logMels = Float32Array.from({ length: 2 * sessions.logMelSize }, seeded(13));
+      const logMels = Float32Array.from({ length: 2 * sessions.featureSize }, seeded(13));
       const inWorker = await sessions.encode(logMels, 2);
       const inProcess = await onMain.encode(logMels, 2);
       expect(maxAbsDifference(inWorker, inProcess)).toBeLessThan(1e-5);
@@ -91,7 +91,7 @@ describe('ModelSessions', () => {
         maxAbsDifference(await sessions.predict(inWorker, ids, 2), await onMain.predict(inProcess, ids, 2)),
       ).toBeLessThan(1e-5);
       // The caller's buffer is copied to the worker, not taken from it.
-      expect(logMels).toHaveLength(2 * sessions.logMelSize);
+      expect(logMels).toHaveLength(2 * sessions.featureSize);
     } finally {
       await onMain.close();
     }
@@ -155,6 +155,6 @@ describe('ModelSessions', () => {
   it('refuses to run once closed', async () => {
     const own = await ModelSessions.load({ modelDir, executionProviders: ['cpu'], intraOpThreads: 1 });
     await own.close();
-    await expect(own.encode(new Float32Array(own.logMelSize), 1)).rejects.toBeInstanceOf(InferenceError);
+    await expect(own.encode(new Float32Array(own.featureSize), 1)).rejects.toBeInstanceOf(InferenceError);
   });
 });

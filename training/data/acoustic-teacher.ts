@@ -1,4 +1,4 @@
-import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
+import { type FrontEndConfig, featureBins } from '../../src/audio/frontend-config.js';
 import { normaliseInPlace } from '../../src/inference/pooling.js';
 import { CHROMA_FRONT_END, ChromaFrames } from './chroma.js';
 import { hasOnsets, MIN_TEMPO_LAG, spectralFlux, TEMPO_LAGS, tempoAutocorrelation } from './onsets.js';
@@ -89,8 +89,9 @@ export class AcousticTeacher {
   private tempoDescriptor(logMel: Float32Array): Float32Array {
     const bins = new Float32Array(this.tempoBins);
     if (this.tempoBins === 0) return bins;
-    const { nMels, chunkFrames } = this.frontEnd;
-    const flux = spectralFlux({ nMels, nFrames: chunkFrames, data: logMel }, this.frontEnd);
+    const { chunkFrames } = this.frontEnd;
+    const nMels = featureBins(this.frontEnd);
+    const flux = spectralFlux({ nBins: nMels, nFrames: chunkFrames, data: logMel }, this.frontEnd);
     if (!hasOnsets(flux)) return bins;
     tempoAutocorrelation(flux, this.lags);
     // Bin means, not sums: the long-lag bins span more lags and would outweigh the short ones.
@@ -104,7 +105,8 @@ export class AcousticTeacher {
 
   /** Mean half-wave rectified rise of the log-mel over the column's frames, per band, in nats. */
   private onsetStrength(logMel: Float32Array, column: number): number {
-    const { nMels, chunkFrames, normStd } = this.frontEnd;
+    const { chunkFrames, normStd } = this.frontEnd;
+    const nMels = featureBins(this.frontEnd);
     const first = Math.max(1, column * this.framesPerColumn);
     const end = (column + 1) * this.framesPerColumn;
     let rise = 0;

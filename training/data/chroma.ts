@@ -1,4 +1,4 @@
-import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
+import type { LogMelConfig } from '../../src/audio/frontend-config.js';
 import { LogMelSpectrogram } from '../../src/audio/log-mel.js';
 import { buildMelFilterbank } from '../../src/audio/mel-filterbank.js';
 
@@ -7,7 +7,8 @@ import { buildMelFilterbank } from '../../src/audio/mel-filterbank.js';
  * between 55 Hz and 2 kHz, fine enough (≈ 4–9 Hz per band) to resolve semitones down to the bass
  * register, which the model's 80-band front end cannot.
  */
-export const CHROMA_FRONT_END: FrontEndConfig = Object.freeze({
+export const CHROMA_FRONT_END: LogMelConfig = Object.freeze({
+  kind: 'log-mel',
   sampleRate: 16_000,
   nMels: 192,
   nFft: 4096,

@@ -1,5 +1,6 @@
-import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
+import { type FrontEndConfig, longestWindow } from '../../src/audio/frontend-config.js';
 import { meanSquare } from '../../src/audio/level.js';
+import type { Spectrogram } from '../../src/audio/spectrogram.js';
 
 /**
  * Onset strength and its periodicity, read from a chunk's normalised log-mel. Shared by the
@@ -19,21 +20,17 @@ const MIN_ONSET_ENERGY = 1e-4;
 /** Dynamic range of the onset detector: 40 dB in nats of power. */
 const ONSET_RANGE = Math.log(1e4);
 
-/** A log-mel as the model takes it: mel-major `nMels × nFrames`, normalised by the front end's mean and std. */
-export interface NormalisedLogMel {
-  nMels: number;
-  nFrames: number;
-  data: Float32Array;
-}
+/** Features as the model takes them (log-mel or CQT): bin-major, normalised by the front end's mean and std. */
+export type NormalisedLogMel = Spectrogram;
 
 /** Half-wave rectified spectral flux per frame (nats), mean removed; the padded edge frames stay 0. */
 export function spectralFlux(logMel: NormalisedLogMel, frontEnd: FrontEndConfig): Float64Array {
-  const { nMels, nFrames, data } = logMel;
+  const { nBins: nMels, nFrames, data } = logMel;
   const { normStd } = frontEnd;
   const flux = new Float64Array(nFrames);
   // The first and last frames' windows hang over the chunk's edges, where the front end pads
   // with zeros: their level changes are the chunk boundary, not onsets in the music.
-  const edge = Math.ceil(frontEnd.winLength / 2 / frontEnd.hopLength) + 1;
+  const edge = Math.ceil(longestWindow(frontEnd) / 2 / frontEnd.hopLength) + 1;
   const firstFrame = edge;
   const endFrame = nFrames - edge;
   // Levels more than ONSET_RANGE below the chunk's loudest band are clamped: the log of faint

@@ -1,6 +1,11 @@
 import { isSilent } from '../../src/audio/chunk.js';
-import { chunkSamples, DEFAULT_FRONT_END, type FrontEndConfig } from '../../src/audio/frontend-config.js';
-import { LogMelSpectrogram } from '../../src/audio/log-mel.js';
+import {
+  chunkFeatureSize,
+  chunkSamples,
+  DEFAULT_FRONT_END,
+  type FrontEndConfig,
+} from '../../src/audio/frontend-config.js';
+import { createFrontEnd, type FrontEnd } from '../../src/audio/spectrogram.js';
 import { type Instrument, instrumentId } from '../../src/instruments.js';
 import { AcousticTeacher } from './acoustic-teacher.js';
 import { listSongs, loadSong, type SongMeta, type Split } from './corpus.js';
@@ -124,7 +129,7 @@ export class ExampleSampler {
   private readonly silenceDb: number;
   private readonly targetLeak: number;
   private readonly fullContextProbability: number;
-  private readonly spectrogram: LogMelSpectrogram;
+  private readonly spectrogram: FrontEnd;
   private readonly teacher: AcousticTeacher | undefined;
   private readonly pool: ResidentSong[] = [];
   private examplesSinceSwap = 0;
@@ -144,7 +149,7 @@ export class ExampleSampler {
     this.silenceDb = options.silenceDb ?? -50;
     this.targetLeak = options.targetLeak ?? 0;
     this.fullContextProbability = options.fullContextProbability ?? 0;
-    this.spectrogram = new LogMelSpectrogram(this.config);
+    this.spectrogram = createFrontEnd(this.config);
     this.teacher = options.teacherColumns
       ? new AcousticTeacher(this.config, options.teacherColumns, options.teacherTempoBins ?? 0)
       : undefined;
@@ -249,7 +254,7 @@ export class ExampleSampler {
   /** A batch of log-mel examples, laid out as the encoder's input [B, nMels, chunkFrames]. */
   nextBatch(batchSize: number): TrainingBatch {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size ${batchSize}`);
-    const perExample = this.config.nMels * this.config.chunkFrames;
+    const perExample = chunkFeatureSize(this.config);
     const batch: TrainingBatch = {
       context: new Float32Array(batchSize * perExample),
       target: new Float32Array(batchSize * perExample),

@@ -1,6 +1,6 @@
 import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
 import { meanSquare } from '../../src/audio/level.js';
-import type { LogMel } from '../../src/audio/log-mel.js';
+import type { Spectrogram } from '../../src/audio/spectrogram.js';
 import { normaliseInPlace } from '../../src/inference/pooling.js';
 import { ChromaFrames } from '../data/chroma.js';
 import { hasOnsets, spectralFlux, TEMPO_LAGS, tempoAutocorrelation } from '../data/onsets.js';
@@ -59,7 +59,7 @@ export class ChromaOnsetFeatures {
    * `modelLogMel` is the chunk's log-mel from the model's front end (normalised as the model
    * takes it); the onset features are read from it instead of computing a second spectrogram.
    */
-  extract(samples: Float32Array, modelLogMel: LogMel): Float32Array {
+  extract(samples: Float32Array, modelLogMel: Spectrogram): Float32Array {
     const features = new Float32Array(this.dim);
     const chroma = features.subarray(0, this.layout.chroma);
     const tempo = features.subarray(this.layout.chroma, this.layout.chroma + this.layout.tempo);

@@ -1,29 +1,37 @@
-import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
-import { LogMelSpectrogram } from '../../src/audio/log-mel.js';
+import { DEFAULT_FRONT_END, type FrontEndConfig } from '../../src/audio/frontend-config.js';
+import { createFrontEnd, type FrontEnd } from '../../src/audio/spectrogram.js';
 import { ChromaOnsetFeatures } from './baselines.js';
 
 /** What the evaluation computes from a chunk's samples before the model sees it. */
 export interface ChunkFeatures {
-  /** Normalised log-mel, mel-major, as the encoder takes it. */
+  /** The model's normalised input (log-mel or CQT), bin-major, as the encoder takes it. */
   logMel: Float32Array;
   /** Chroma + onset baseline vector. */
   baseline: Float32Array;
 }
 
-/** One chunk's features from one log-mel computation: the baseline reads its onsets from it. */
+/**
+ * One chunk's features from one spectrogram computation: for a log-mel model the baseline reads
+ * its onsets from the model's log-mel. The baseline is defined on the log-mel, so for a model of
+ * another front-end kind (CQT) it gets a log-mel of its own and stays the same baseline.
+ */
 export class ChunkFeatureExtractor {
   readonly baselineDim: number;
-  private readonly logMel: LogMelSpectrogram;
+  private readonly logMel: FrontEnd;
+  private readonly baselineLogMel: FrontEnd | undefined;
   private readonly baseline: ChromaOnsetFeatures;
 
   constructor(frontEnd: FrontEndConfig) {
-    this.logMel = new LogMelSpectrogram(frontEnd);
-    this.baseline = new ChromaOnsetFeatures(frontEnd);
+    this.logMel = createFrontEnd(frontEnd);
+    const baselineFrontEnd = frontEnd.kind === 'log-mel' ? frontEnd : DEFAULT_FRONT_END;
+    this.baselineLogMel = frontEnd.kind === 'log-mel' ? undefined : createFrontEnd(DEFAULT_FRONT_END);
+    this.baseline = new ChromaOnsetFeatures(baselineFrontEnd);
     this.baselineDim = this.baseline.dim;
   }
 
   extract(samples: Float32Array): ChunkFeatures {
     const logMel = this.logMel.compute(samples);
-    return { logMel: logMel.data, baseline: this.baseline.extract(samples, logMel) };
+    const onsetSource = this.baselineLogMel ? this.baselineLogMel.compute(samples) : logMel;
+    return { logMel: logMel.data, baseline: this.baseline.extract(samples, onsetSource) };
   }
 }

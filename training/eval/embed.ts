@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { featureBins } from '../../src/audio/frontend-config.js';
 import {
   ENCODER_INPUT,
   ENCODER_OUTPUT,
@@ -69,7 +70,8 @@ export class ChunkEmbedder {
 
   /** Normalised log-mel chunks (mel-major `nMels × chunkFrames`) → patch embeddings `[numPatches × D]`. */
   async encode(logMels: readonly Float32Array[]): Promise<Float32Array[]> {
-    const { nMels, chunkFrames } = this.manifest.frontEnd;
+    const { frontEnd } = this.manifest;
+    const [nMels, chunkFrames] = [featureBins(frontEnd), frontEnd.chunkFrames];
     const inputSize = nMels * chunkFrames;
     return this.inBatches(logMels.length, async (start, end) => {
       const input = new Float32Array((end - start) * inputSize);

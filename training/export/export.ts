@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_FRONT_END, type FrontEndConfig } from '../../src/audio/frontend-config.js';
+import { DEFAULT_FRONT_END, type FrontEndConfig, featureBins } from '../../src/audio/frontend-config.js';
 import { type ModelManifest, ModelManifestSchema } from '../../src/inference/manifest.js';
 import { INSTRUMENTS } from '../../src/instruments.js';
 import { type ModelConfig, ModelConfigSchema, patchGrid } from '../model/config.js';
@@ -87,9 +87,10 @@ export function exportModel(
 }
 
 function checkCompatible(config: ModelConfig, frontEnd: FrontEndConfig): void {
-  if (config.nMels !== frontEnd.nMels || config.chunkFrames !== frontEnd.chunkFrames) {
+  const bins = featureBins(frontEnd);
+  if (config.nMels !== bins || config.chunkFrames !== frontEnd.chunkFrames) {
     throw new ExportError(
-      `model input ${config.nMels}x${config.chunkFrames} does not match front end ${frontEnd.nMels}x${frontEnd.chunkFrames}`,
+      `model input ${config.nMels}x${config.chunkFrames} does not match the ${frontEnd.kind} front end's ${bins}x${frontEnd.chunkFrames}`,
     );
   }
   if (config.numInstruments !== INSTRUMENTS.length) {

@@ -1,5 +1,5 @@
-import { chunkSamples, DEFAULT_FRONT_END } from '../../src/audio/frontend-config.js';
-import { LogMelSpectrogram } from '../../src/audio/log-mel.js';
+import { chunkSamples, DEFAULT_FRONT_END, type FrontEndConfig } from '../../src/audio/frontend-config.js';
+import { createFrontEnd } from '../../src/audio/spectrogram.js';
 import { seededRandom } from '../model/params.js';
 import type { ParityInput } from './parity-check.js';
 
@@ -7,17 +7,18 @@ const SAMPLE_RATE = DEFAULT_FRONT_END.sampleRate;
 
 /**
  * Real front-end features for parity: two 8-second synthetic pieces (a harmonic bass line and
- * chords over noise-burst drums at 120 bpm; and the drums alone) through the service's log-mel
- * front end. They exercise the value range of actual spectrograms, which random inputs do not.
+ * chords over noise-burst drums at 120 bpm; and the drums alone) through the model's front end
+ * (the service's log-mel by default). They exercise the value range of actual spectrograms,
+ * which random inputs do not.
  */
-export function synthMusicLogMels(seed: number): ParityInput {
+export function synthMusicLogMels(seed: number, config: FrontEndConfig = DEFAULT_FRONT_END): ParityInput {
   const random = seededRandom(seed);
   const length = chunkSamples(DEFAULT_FRONT_END);
   const drums = drumTrack(length, random);
   const mix = new Float32Array(length);
   const tonal = tonalTrack(length);
   for (let i = 0; i < length; i++) mix[i] = 0.6 * tonal[i] + 0.4 * drums[i];
-  const frontEnd = new LogMelSpectrogram(DEFAULT_FRONT_END);
+  const frontEnd = createFrontEnd(config);
   const pieces = [mix, drums].map((samples) => frontEnd.compute(samples).data);
   const logMel = new Float32Array(pieces.reduce((total, piece) => total + piece.length, 0));
   for (const [i, piece] of pieces.entries()) logMel.set(piece, i * piece.length);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
+import type { FrontEndConfig } from '../../src/audio/frontend-config.js';
 import { type ModelConfig, patchGrid } from '../model/config.js';
 import { encode } from '../model/encoder.js';
 import { type NamedArrays, seededRandom } from '../model/params.js';
@@ -46,10 +47,11 @@ export async function checkParity(
   weights: NamedArrays,
   inputs: readonly ParityInput[],
   outDir?: string,
+  frontEnd?: FrontEndConfig,
 ): Promise<ParityResult[]> {
   const dir = outDir ?? mkdtempSync(join(tmpdir(), 'stemdex-parity-'));
   try {
-    exportModel(weights, config, dir, { status: 'parity-check' });
+    exportModel(weights, config, dir, { status: 'parity-check' }, frontEnd ? { frontEnd } : {});
     const encoder = await ort.InferenceSession.create(join(dir, ENCODER_FILE));
     const predictor = await ort.InferenceSession.create(join(dir, PREDICTOR_FILE));
     const results: ParityResult[] = [];

@@ -7,9 +7,15 @@
  * `--backend native` runs the TF.js side on the native training kernels, checking them too.
  */
 import { Command } from 'commander';
+import {
+  defaultFrontEnd,
+  FRONT_END_KINDS,
+  type FrontEndKind,
+  featureBins,
+} from '../../src/audio/frontend-config.js';
 import { initTrainingBackend } from '../backend/index.js';
 import { readCheckpointWeights } from '../model/checkpoint.js';
-import { isPresetName, presetConfig } from '../model/config.js';
+import { isPresetName, MODEL_PRESETS, presetConfig } from '../model/config.js';
 import { initParams } from '../model/params.js';
 import { synthMusicLogMels } from './parity-audio.js';
 import { checkParity, type ParityInput, randomLogMels } from './parity-check.js';
@@ -22,6 +28,7 @@ const program = new Command()
   .option('--encoder <which>', 'encoder weights to export from a checkpoint: context or target', 'context')
   .option('--preset <name>', 'model size when no checkpoint is given', 'small')
   .option('--seed <n>', 'seed for weights and random inputs', '7')
+  .option('--front-end <kind>', 'front end of the model and the synthetic music: log-mel or cqt', 'log-mel')
   .option('--out <dir>', 'keep the exported graphs here (default: a temporary directory)')
   .option(
     '--backend <name>',
@@ -35,6 +42,7 @@ const options = program.opts<{
   encoder: string;
   preset: string;
   seed: string;
+  frontEnd: string;
   out?: string;
   backend: string;
 }>();
@@ -43,6 +51,10 @@ if (options.backend !== 'cpu' && options.backend !== 'native')
   program.error('--backend must be cpu or native');
 await initTrainingBackend({ backend: options.backend === 'native' ? 'native' : 'cpu' });
 
+if (!(FRONT_END_KINDS as readonly string[]).includes(options.frontEnd))
+  program.error(`--front-end must be one of ${FRONT_END_KINDS.join(', ')}`);
+const frontEnd = defaultFrontEnd(options.frontEnd as FrontEndKind);
+
 const { config, weights } = options.checkpoint
   ? readCheckpointWeights(options.checkpoint, options.encoder === 'target' ? 'target' : 'context')
   : fromPreset(options.preset, seed);
@@ -50,9 +62,9 @@ const { config, weights } = options.checkpoint
 const inputs: ParityInput[] = [
   randomLogMels(config, 1, seed),
   randomLogMels(config, 3, seed + 1),
-  synthMusicLogMels(seed),
+  synthMusicLogMels(seed, frontEnd),
 ];
-const results = await checkParity(config, weights, inputs, options.out);
+const results = await checkParity(config, weights, inputs, options.out, frontEnd);
 for (const result of results) {
   console.log(
     `${result.label.padEnd(28)} encoder_max_abs=${result.encoderMaxAbs.toExponential(2)} predictor_max_abs=${result.predictorMaxAbs.toExponential(2)}`,
@@ -67,6 +79,9 @@ if (!(Math.max(encoderMaxAbs, predictorMaxAbs) <= PARITY_TOLERANCE)) process.exi
 
 function fromPreset(preset: string, seed: number) {
   if (!isPresetName(preset)) throw new Error(`unknown preset "${preset}"`);
-  const config = presetConfig(preset);
+  // The preset on this front end's input height; full-height patches when its rows do not divide it.
+  const height = featureBins(frontEnd);
+  const patchHeight = height % MODEL_PRESETS[preset].patchHeight === 0 ? undefined : height;
+  const config = presetConfig(preset, { nMels: height, ...(patchHeight ? { patchHeight } : {}) });
   return { config, weights: initParams(config, seed) };
 }

@@ -11,10 +11,14 @@ import { TEMPO_LAGS } from '../data/onsets.js';
 export const ModelConfigSchema = z
   .object({
     name: z.string().min(1),
-    /** Input log-mel geometry: must match the front end the model is trained on. */
+    /**
+     * Input geometry: must match the front end the model is trained on. `nMels` is its height in
+     * bins whatever the kind (80 mel bands, 96 CQT bins: `featureBins(frontEnd)`); the name is
+     * kept because checkpoints and manifests record it.
+     */
     nMels: z.number().int().positive(),
     chunkFrames: z.number().int().positive(),
-    /** Patch size in mel bins (height) and frames (width). */
+    /** Patch size in feature bins (height) and frames (width). */
     patchHeight: z.number().int().positive(),
     patchWidth: z.number().int().positive(),
     /** Encoder width (embedding dimension D), transformer depth, heads and MLP expansion. */

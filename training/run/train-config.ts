@@ -1,17 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ModelConfigSchema } from '../model/config.js';
+import {
+  defaultFrontEnd,
+  FRONT_END_KINDS,
+  type FrontEndConfig,
+  featureBins,
+} from '../../src/audio/frontend-config.js';
+import { type ModelConfig, ModelConfigSchema, presetConfig } from '../model/config.js';
 
 /** `training/config.json`: every hyper-parameter of a training run, in one file. */
 export const TrainConfigSchema = z.object({
   preset: z.enum(['tiny', 'small', 'base']),
   /**
+   * The audio front end the model is trained on, with its default settings (src/audio): the
+   * 80-band log-mel or the 96-bin CQT. It sets the encoder's input height (`nMels`), and the
+   * exported manifest records it; the service refuses a model whose front end is not its own.
+   */
+  frontEnd: z.enum(FRONT_END_KINDS).default('log-mel'),
+  /**
    * Changes to the preset's network, e.g. `{ "patchHeight": 80 }` for patches spanning every mel
-   * bin (one token per time column). The result is recorded in the manifest's `architecture`.
+   * bin (one token per time column; `"full"` says the same for any front end's height). The
+   * result is recorded in the manifest's `architecture`.
    */
   architecture: z
     .object({
-      patchHeight: ModelConfigSchema.shape.patchHeight,
+      patchHeight: z.union([ModelConfigSchema.shape.patchHeight, z.literal('full')]),
       patchWidth: ModelConfigSchema.shape.patchWidth,
       dim: ModelConfigSchema.shape.dim,
       depth: ModelConfigSchema.shape.depth,
@@ -70,6 +83,29 @@ export function targetLeakAt(config: TrainConfig, step: number): number {
 }
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/** The front end a run trains on, before its normalisation constants are measured. */
+export function baseFrontEnd(config: TrainConfig): FrontEndConfig {
+  return defaultFrontEnd(config.frontEnd);
+}
+
+/**
+ * The network a run trains: the preset with the config's overrides, its input height and width
+ * taken from the run's front end (80 mel bands or 96 CQT bins by 800 frames), so the patch grid
+ * follows the features; `patchHeight: "full"` is one patch row over every bin.
+ */
+export function runModelConfig(config: TrainConfig): ModelConfig {
+  const frontEnd = baseFrontEnd(config);
+  const height = featureBins(frontEnd);
+  const { patchHeight, ...architecture } = config.architecture;
+  return presetConfig(config.preset, {
+    ...architecture,
+    nMels: height,
+    chunkFrames: frontEnd.chunkFrames,
+    ...(patchHeight === undefined ? {} : { patchHeight: patchHeight === 'full' ? height : patchHeight }),
+    schedule: config.schedule,
+  });
+}
 
 export function readTrainConfig(path: string): TrainConfig {
   const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { DEFAULT_FRONT_END, type FrontEndConfig } from '../../../src/audio/frontend-config.js';
+import { DEFAULT_FRONT_END, type LogMelConfig } from '../../../src/audio/frontend-config.js';
 import { LogMelSpectrogram } from '../../../src/audio/log-mel.js';
 import { buildMelFilterbank } from '../../../src/audio/mel-filterbank.js';
 
@@ -8,7 +8,7 @@ import { buildMelFilterbank } from '../../../src/audio/mel-filterbank.js';
  * 45-1000 Hz (bass notes start at G1, 49 Hz): about 2.5 Hz per band at 60 Hz, fine enough to
  * separate the semitones of a bass line.
  */
-const BASS_ANALYSIS: FrontEndConfig = {
+const BASS_ANALYSIS: LogMelConfig = {
   ...DEFAULT_FRONT_END,
   nFft: 8192,
   winLength: 8192,

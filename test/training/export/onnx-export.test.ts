@@ -148,13 +148,13 @@ describe('manifest', () => {
   });
 
   it('lets the service refuse a model built for another front end', () => {
-    const manifest = loadManifest(outDir);
-    expect(frontEndDifferences({ ...manifest.frontEnd, hopLength: 256 }, DEFAULT_FRONT_END)).toEqual([
-      'hopLength',
+    const { frontEnd } = loadManifest(outDir);
+    if (frontEnd.kind !== 'log-mel') throw new Error(`expected a log-mel front end, got ${frontEnd.kind}`);
+    expect(frontEndDifferences({ ...frontEnd, hopLength: 256 }, DEFAULT_FRONT_END)).toEqual(['hopLength']);
+    expect(frontEndDifferences({ ...frontEnd, fMax: 7_000, nFft: 1024 }, DEFAULT_FRONT_END)).toEqual([
+      'nFft',
+      'fMax',
     ]);
-    expect(frontEndDifferences({ ...manifest.frontEnd, fMax: 7_000, nFft: 1024 }, DEFAULT_FRONT_END)).toEqual(
-      ['nFft', 'fMax'],
-    );
   });
 
   it('is rejected when a graph no longer matches its hash', () => {
