@@ -14,7 +14,7 @@ export interface StemToIngest {
  * in-process CLI) takes, so all of them store the same thing.
  */
 export async function ingestStem(
-  deps: { model: EmbeddingModel; catalog: CatalogStore; maxAudioSeconds: number },
+  deps: { model: Pick<EmbeddingModel, 'embedStem'>; catalog: CatalogStore; maxAudioSeconds: number },
   bytes: Uint8Array,
   stem: StemToIngest,
 ): Promise<StemRecord> {

@@ -22,6 +22,18 @@ export class ChunkFeatureExtractor {
     this.baselineDim = this.baseline.dim;
   }
 
+  /** The baseline's vector and its time-resolved rows (`steps` × `baselineDim`), for the product protocol. */
+  extractWithTimeline(
+    samples: Float32Array,
+    steps: number,
+  ): { baseline: Float32Array; timeline: Float32Array } {
+    const logMel = this.logMel.compute(samples);
+    return {
+      baseline: this.baseline.extract(samples, logMel),
+      timeline: this.baseline.timeline(samples, logMel, steps),
+    };
+  }
+
   extract(samples: Float32Array): ChunkFeatures {
     const logMel = this.logMel.compute(samples);
     return { logMel: logMel.data, baseline: this.baseline.extract(samples, logMel) };
