@@ -62,6 +62,7 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
       [
         CLI,
         ...['--model', modelDir, '--corpus', corpusDir, '--out', outDir],
+        ...['--splits', 'test,heldout_style,heldout_timbre', '--protocol-songs', '3'],
         ...['--probe-songs', '2', '--threads', '1', '--json', '--record'],
       ],
       { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 },
@@ -114,10 +115,29 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
     expect(JSON.parse(readFileSync(join(outDir, 'eval.json'), 'utf8'))).toEqual(report);
     expect(readFileSync(join(outDir, 'eval.md'), 'utf8')).toContain('### Held-out style');
 
-    const recorded = loadManifest(modelDir).metrics.eval as Record<string, unknown>;
-    expect(recorded.recall_at_1).toBe(report.recall_at_1);
-    expect(recorded.gallery_size).toBe(report.gallery_size);
-  }, 240_000);
+    // Every protocol ran on both splits present; the absent one is reported absent, not as zeros.
+    expect(report.protocols.splits.heldout_timbre.present).toBe(false);
+    for (const protocol of ['chunk', 'paper', 'product', 'kway']) {
+      for (const split of ['test', 'heldout_style']) {
+        expectMetrics(report.protocols[protocol][split]);
+        expectMetrics(report.protocols[protocol][split].baselines.chroma_onset);
+      }
+      expect(report.protocols[protocol].heldout_timbre).toBeUndefined();
+    }
+    expect(report.protocols.product.test.offset_within_0_1s).toBeGreaterThanOrEqual(0);
+    expect(report.protocols.kway.test.accuracy_at_64).toBe(report.protocols.kway.test.recall_at_1);
+    expect(readFileSync(join(outDir, 'eval.md'), 'utf8')).toContain('| heldout_timbre | absent:');
+
+    const recorded = loadManifest(modelDir).metrics as Record<string, Record<string, Record<string, unknown> | null>>;
+    expect(recorded.eval).toBeUndefined();
+    expect(recorded.chunk.test?.recall_at_1).toBe(report.recall_at_1);
+    expect(recorded.chunk.test?.gallery_size).toBe(report.gallery_size);
+    expect(recorded.paper.test?.gallery_size).toBe(report.protocols.paper.test.gallery_size);
+    expect(recorded.product.test).toHaveProperty('offset_within_0_1s_mod_bar');
+    expect(recorded.kway.heldout_style).toHaveProperty('accuracy_at_64');
+    expect(recorded.kway.heldout_timbre).toBeNull();
+    expect(recorded.kway.real_songs).toBeNull();
+  }, 400_000);
 
   it('ranks against every stem chunk of the split with --gallery-scope all', async () => {
     const { stdout } = await run(
@@ -128,8 +148,10 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
         ...[
           '--gallery-scope',
           'all',
-          '--heldout-split',
-          'none',
+          '--splits',
+          'test',
+          '--protocols',
+          'chunk',
           '--probe-songs',
           '0',
           '--threads',
