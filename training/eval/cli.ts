@@ -127,7 +127,7 @@ const program = new Command()
   .option('--seed <n>', 'seed of the random ranker and the random query windows', count, 0)
   .option(
     '--quick',
-    `fast check: ${QUICK_SONGS} fixed validation songs, chunk + product protocols, no probes (<out>/eval-quick.*)`,
+    `fast check: ${QUICK_SONGS} (or --max-songs) fixed validation songs, chunk + product protocols, no probes (<out>/eval-quick.*)`,
   )
   .option('--json', 'print the report as one JSON object on the last line')
   .option(
@@ -150,7 +150,7 @@ async function main(options: CliOptions): Promise<void> {
     onProgress: (message: string) => process.stderr.write(`${message}\n`),
   };
   const runOptions: RunOptions = options.quick
-    ? quickRunOptions(common)
+    ? quickRunOptions({ ...common, songs: options.maxSongs })
     : {
         ...common,
         split: options.split,
