@@ -127,7 +127,11 @@ export async function evaluateProductProtocol(
         for (const name of EMBEDDING_RANKERS) {
           // The service's own ingestion path (HTTP upload, batch job and CLI all take it).
           const record = await ingestStem(
-            { model: rankers[name], catalog: catalogs[name], maxAudioSeconds: loadConfig({}).maxAudioSeconds },
+            {
+              model: rankers[name],
+              catalog: catalogs[name],
+              maxAudioSeconds: loadConfig({}).maxAudioSeconds,
+            },
             bytes,
             { catalog: 'eval', externalId: key, instrument: stem.instrument, metadata: {} },
           );

@@ -253,7 +253,9 @@ function protocolTable(protocol: keyof typeof PROTOCOL_TITLES, protocols: Protoc
         String(result.songs),
         String(metrics.queries),
         // The rankers share the queries and galleries; the chunk protocol's baselines carry no size of their own.
-        protocol === 'chunk' ? `≥ ${result.gallery_size}` : String(metrics.gallery_size ?? result.gallery_size),
+        protocol === 'chunk'
+          ? `≥ ${result.gallery_size}`
+          : String(metrics.gallery_size ?? result.gallery_size),
         pct(metrics.recall_at_1),
         pct(metrics.recall_at_5),
         pct(metrics.recall_at_10),

@@ -13,17 +13,20 @@ import type { ChunkFeaturizer } from './types.js';
  */
 export interface SignalRanker {
   readonly name: EmbeddingRanker;
-  /** Catalog side: the stems as they are (the model's target encoder). */
-  embedStems(signals: readonly Float32Array[]): Promise<Float32Array[]>;
+  /**
+   * Catalog side: the stems as they are (the model's target encoder). Signals come cut by
+   * `wholeSignalChunks`, once for all rankers, so chunk features computed for one are reused.
+   */
+  embedStems(signals: readonly SignalChunk[][]): Promise<Float32Array[]>;
   /** Query side: mixes, and the instrument whose stem is wanted. */
   embedQueries(
-    contexts: readonly Float32Array[],
+    contexts: readonly SignalChunk[][],
     instruments: readonly Instrument[],
   ): Promise<Float32Array[]>;
 }
 
 /** One chunk of a whole signal: the samples (padded) and how many of its time columns hold audio. */
-interface SignalChunk {
+export interface SignalChunk {
   samples: Float32Array;
   validFraction: number;
 }
@@ -62,12 +65,12 @@ export class ModelSignalRanker implements SignalRanker {
     private readonly featurizer: ChunkFeaturizer,
   ) {}
 
-  async embedStems(signals: readonly Float32Array[]): Promise<Float32Array[]> {
+  async embedStems(signals: readonly SignalChunk[][]): Promise<Float32Array[]> {
     return this.embed(signals, (patches) => this.embedder.encode(patches));
   }
 
   async embedQueries(
-    contexts: readonly Float32Array[],
+    contexts: readonly SignalChunk[][],
     instruments: readonly Instrument[],
   ): Promise<Float32Array[]> {
     return this.embed(contexts, async (inputs, owners) => {

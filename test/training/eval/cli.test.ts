@@ -128,7 +128,10 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
     expect(report.protocols.kway.test.accuracy_at_64).toBe(report.protocols.kway.test.recall_at_1);
     expect(readFileSync(join(outDir, 'eval.md'), 'utf8')).toContain('| heldout_timbre | absent:');
 
-    const recorded = loadManifest(modelDir).metrics as Record<string, Record<string, Record<string, unknown> | null>>;
+    const recorded = loadManifest(modelDir).metrics as Record<
+      string,
+      Record<string, Record<string, unknown> | null>
+    >;
     expect(recorded.eval).toBeUndefined();
     expect(recorded.chunk.test?.recall_at_1).toBe(report.recall_at_1);
     expect(recorded.chunk.test?.gallery_size).toBe(report.gallery_size);

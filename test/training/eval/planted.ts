@@ -1,5 +1,5 @@
-import type { FrontEndConfig } from '../../../src/audio/frontend-config.js';
 import { chunkSignal } from '../../../src/audio/chunk.js';
+import type { FrontEndConfig } from '../../../src/audio/frontend-config.js';
 import { parseWav } from '../../../src/audio/wav.js';
 import type { StemEmbedding } from '../../../src/inference/embedder.js';
 import type { Instrument } from '../../../src/instruments.js';
@@ -83,7 +83,11 @@ function oneHot(index: number, dim: number): Float32Array {
 }
 
 /** Paper / K-way: the perfect ranker names the true stem; `constant` scores every candidate alike. */
-export function plantedSignalRanker(oracle: Oracle, kind: 'perfect' | 'constant', name: SignalRanker['name']): SignalRanker {
+export function plantedSignalRanker(
+  oracle: Oracle,
+  kind: 'perfect' | 'constant',
+  name: SignalRanker['name'],
+): SignalRanker {
   const dim = oracle.keys.length;
   const embed = (signals: readonly SignalChunk[][]) =>
     Promise.resolve(
@@ -118,7 +122,11 @@ const PERIODS = [1, 40];
  * stem and (more weakly) the chunk's place in the song; the timeline rows encode absolute song
  * time, so the alignment step can find the exact offset.
  */
-export function plantedChunkRanker(oracle: Oracle, kind: 'perfect' | 'constant', name: ChunkRanker['name']): ChunkRanker {
+export function plantedChunkRanker(
+  oracle: Oracle,
+  kind: 'perfect' | 'constant',
+  name: ChunkRanker['name'],
+): ChunkRanker {
   const identities = oracle.keys.length;
   const dim = identities + 2 * PERIODS.length;
   const timeCode = (seconds: number, out: Float32Array, weight: number) => {
@@ -141,7 +149,11 @@ export function plantedChunkRanker(oracle: Oracle, kind: 'perfect' | 'constant',
         timeCode(seconds + 4, vector, 0.3);
         // Padding columns get the time they would have had: the planted ranker knows it exactly.
         for (let column = 0; column < GRID_TIME; column++)
-          timeCode(seconds + column * STEP_SECONDS, timeline.subarray(column * dim, (column + 1) * dim), Math.SQRT1_2);
+          timeCode(
+            seconds + column * STEP_SECONDS,
+            timeline.subarray(column * dim, (column + 1) * dim),
+            Math.SQRT1_2,
+          );
       }
       normalise(vector);
       return { ...chunk, vector, timeline, patches: timeline };

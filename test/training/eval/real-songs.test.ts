@@ -65,7 +65,11 @@ describe('split availability', () => {
   it('reports a corpus split with no songs as absent instead of evaluating nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stemdex-splits-'));
     try {
-      const opened = openSplit('heldout_timbre', { corpusDir: dir, realSongsCacheDir: dir, sampleRate: 16_000 });
+      const opened = openSplit('heldout_timbre', {
+        corpusDir: dir,
+        realSongsCacheDir: dir,
+        sampleRate: 16_000,
+      });
       expect(opened).toEqual({ absent: expect.stringContaining('no songs of split heldout_timbre') });
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -24,7 +24,13 @@ describe('quickEval', () => {
   it('is due every `every` steps, never at step 0, never when switched off', async () => {
     const { RetrievalTracker } = await import('../../../training/run/retrieval-tracker.js');
     const tracker = (every: number) =>
-      new RetrievalTracker({ runDir: '/nonexistent', corpusDir: '/nonexistent', every, songs: 10, log: () => {} });
+      new RetrievalTracker({
+        runDir: '/nonexistent',
+        corpusDir: '/nonexistent',
+        every,
+        songs: 10,
+        log: () => {},
+      });
     expect([0, 499, 500, 1000].map((step) => tracker(500).due(step))).toEqual([false, false, true, true]);
     expect(tracker(0).due(500)).toBe(false);
     expect(tracker(500).bestStep).toBeNull();
