@@ -305,7 +305,7 @@ async function main(): Promise<void> {
         log(
           `quick eval step ${model.step} (${quick.seconds} s): chunk R@1 ${(100 * quick.chunkRecallAt1).toFixed(1)} %, ` +
             `product R@1 ${(100 * quick.productRecallAt1).toFixed(1)} % R@10 ${(100 * quick.productRecallAt10).toFixed(1)} %, ` +
-            `offset ≤ 0.1 s ${(100 * quick.offsetWithin01s).toFixed(1)} %${quick.improved ? ' (best so far: checkpoint kept)' : ''}`,
+            `offset ≤ 0.1 s ${(100 * quick.offsetWithin01s).toFixed(1)} %, score ${quick.score.toFixed(4)}${quick.improved ? ' (best so far: checkpoint kept)' : ''}`,
         );
         appendFileSync(metricsLog, `${JSON.stringify({ kind: 'quick_eval', ...quick })}\n`);
       }

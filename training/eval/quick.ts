@@ -41,14 +41,3 @@ export function quickRunOptions(options: QuickOptions): RunOptions {
 export function runQuickEvaluation(options: QuickOptions): Promise<EvalReport> {
   return runEvaluation(quickRunOptions(options));
 }
-
-/** The number training compares checkpoints by: the product protocol's R@10 on the validation subset. */
-export function quickScore(report: EvalReport): {
-  chunkRecallAt1: number;
-  productRecallAt10: number;
-  score: number;
-} {
-  const chunk = report.protocols.chunk.validation?.recall_at_1 ?? Number.NaN;
-  const product = report.protocols.product.validation?.recall_at_10 ?? Number.NaN;
-  return { chunkRecallAt1: chunk, productRecallAt10: product, score: product };
-}

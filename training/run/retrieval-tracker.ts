@@ -87,11 +87,18 @@ export class RetrievalTracker {
     const report = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
       protocols: {
         chunk: { validation?: { recall_at_1: number } };
-        product: { validation?: { recall_at_1: number; recall_at_10: number; offset_within_0_1s: number } };
+        product: {
+          validation?: {
+            recall_at_1: number;
+            recall_at_10: number;
+            mean_normalized_rank: number;
+            offset_within_0_1s: number;
+          };
+        };
       };
     };
     const product = report.protocols.product.validation;
-    const score = product?.recall_at_10 ?? Number.NaN;
+    const score = 1 - (product?.mean_normalized_rank ?? Number.NaN);
     const improved = Number.isFinite(score) && (this.best === null || score > this.best.score);
     if (improved) {
       keep(this.bestDir);
@@ -103,7 +110,7 @@ export class RetrievalTracker {
       step,
       chunkRecallAt1: report.protocols.chunk.validation?.recall_at_1 ?? Number.NaN,
       productRecallAt1: product?.recall_at_1 ?? Number.NaN,
-      productRecallAt10: score,
+      productRecallAt10: product?.recall_at_10 ?? Number.NaN,
       offsetWithin01s: product?.offset_within_0_1s ?? Number.NaN,
       score,
       improved,

@@ -9,6 +9,7 @@ import { loadManifest } from '../../../src/inference/manifest.js';
 import { splitForSeed } from '../../../training/data/corpus.js';
 import { generateSong } from '../../../training/data/generate.js';
 import { ensureDevModel } from '../../../training/export/dev-model.js';
+import { RetrievalTracker } from '../../../training/run/retrieval-tracker.js';
 
 const run = promisify(execFile);
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -47,7 +48,12 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
     modelDir = join(workDir, 'model');
     cpSync(await ensureDevModel(), modelDir, { recursive: true });
     // Two chunks per song (17–18 s); a few songs per split keep fluidsynth time low.
-    const seeds = [...seedsOf('test', 3), ...seedsOf('heldout_style', 2), ...seedsOf('train', 2)];
+    const seeds = [
+      ...seedsOf('test', 3),
+      ...seedsOf('heldout_style', 2),
+      ...seedsOf('train', 2),
+      ...seedsOf('validation', 2),
+    ];
     for (const seed of seeds) await generateSong(corpusDir, seed, { durationRange: [17, 18] });
   }, 240_000);
 
@@ -175,6 +181,30 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
     expect(report.heldout_style).toBeNull();
     expect(report.probes).toBeNull();
   }, 120_000);
+
+  it("runs training's quick evaluation on the validation songs and keeps the best checkpoint", async () => {
+    const runDir = join(workDir, 'run');
+    const tracker = new RetrievalTracker({ runDir, corpusDir, every: 100, songs: 2, log: () => {} });
+    const kept: string[] = [];
+    const result = tracker.evaluate(
+      100,
+      (dir) => cpSync(modelDir, dir, { recursive: true }),
+      (dir) => kept.push(dir),
+    );
+    expect(result?.improved).toBe(true);
+    expect(result?.score).toBeGreaterThan(0);
+    expect(result?.score).toBeLessThanOrEqual(1);
+    expect(kept).toEqual([tracker.bestDir]);
+    expect(
+      JSON.parse(readFileSync(join(runDir, 'quick-eval', 'eval-quick.json'), 'utf8')).protocols.splits,
+    ).toEqual({
+      validation: { present: true, songs: 2 },
+    });
+    // A second tracker on the same run directory resumes the comparison from the persisted best.
+    expect(new RetrievalTracker({ runDir, corpusDir, every: 100, songs: 2, log: () => {} }).bestStep).toBe(
+      100,
+    );
+  }, 240_000);
 
   it('fails with a typed error when the model folder has no model', async () => {
     const missing = join(workDir, 'no-model');
