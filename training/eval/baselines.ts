@@ -90,11 +90,10 @@ export class ChromaOnsetFeatures {
     for (let step = 0; step < steps; step++) {
       const row = rows.subarray(step * this.dim, (step + 1) * this.dim);
       const chroma = row.subarray(0, 12);
-      for (
-        let frame = Math.floor((step * frames) / steps);
-        frame < Math.floor(((step + 1) * frames) / steps);
-        frame++
-      )
+      // The chroma front end's frames are coarser than the steps: a step takes at least its nearest frame.
+      const firstFrame = Math.min(frames - 1, Math.floor((step * frames) / steps));
+      const endFrame = Math.max(firstFrame + 1, Math.floor(((step + 1) * frames) / steps));
+      for (let frame = firstFrame; frame < endFrame; frame++)
         for (let pitchClass = 0; pitchClass < 12; pitchClass++)
           chroma[pitchClass] += data[frame * 12 + pitchClass];
       const envelope = row.subarray(12, 12 + onsetBins);

@@ -155,7 +155,7 @@ async function main(options: CliOptions): Promise<void> {
         ...common,
         split: options.split,
         splits: options.splits.includes(options.split) ? options.splits : [options.split, ...options.splits],
-        protocols: options.protocols.includes('chunk') ? options.protocols : ['chunk', ...options.protocols],
+        protocols: options.protocols,
         maxSongs: options.maxSongs,
         protocolSongs: options.protocolSongs,
         galleryScope: options.galleryScope,

@@ -123,7 +123,8 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
         continue;
       }
       report.splits[split] = { present: true, songs: full.source.ids.length };
-      if (protocols.has('chunk')) {
+      // The primary split's chunk protocol carries the alignment curve, the probes and the targets.
+      if (protocols.has('chunk') || split === options.split) {
         const since = performance.now();
         progress(`chunk protocol, ${split}: ${full.source.ids.length} songs`);
         const run = await evaluateSplit(full.source, embedder, featurizer, {
