@@ -98,7 +98,12 @@ const program = new Command()
   .option('--splits <list>', `splits to evaluate (${EVAL_SPLITS.join(',')})`, list(EVAL_SPLITS), [
     ...EVAL_SPLITS,
   ])
-  .option('--protocols <list>', `protocols to run (${PROTOCOLS.join(',')})`, list(PROTOCOLS), [...PROTOCOLS])
+  .option(
+    '--protocols <list>',
+    `protocols to run (${PROTOCOLS.join(',')}; the chunk protocol always runs on --split)`,
+    list(PROTOCOLS),
+    [...PROTOCOLS],
+  )
   .option('--max-songs <n>', 'songs per split in the chunk protocol, evenly spaced (default: all)', count)
   .option(
     '--protocol-songs <n>',
