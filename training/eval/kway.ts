@@ -38,8 +38,15 @@ export interface KwayOptions {
 }
 
 export interface KwaySplitResult extends ProtocolSplitResult {
-  accuracy_at_64: number;
-  /** K actually used: smaller than 64 only when the split has fewer same-instrument stems from other songs. */
+  /**
+   * Top-1 accuracy over the queries that had all 64 candidates (null when none had: a split with
+   * fewer than 64 other songs holding the instrument). R@k over all queries mixes smaller K.
+   */
+  accuracy_at_64: number | null;
+  /** Queries with the full 64 candidates, and their random and chroma + onset accuracy. */
+  full_k_queries: number;
+  baselines_accuracy_at_64: { random: number | null; chroma_onset: number | null };
+  /** Smallest K any query had (64 unless some instrument has fewer stems in other songs). */
   k: number;
   excerpt_seconds: number;
   /** Stems with no 5 s stretch where both they and the rest of the song sound. */
@@ -131,9 +138,17 @@ export async function evaluateKway(
     queries.push({ instrument: excerpt.instrument, gallerySize: candidates.length, ranks });
   }
   const summary = summarizeProtocol(options.split, source.ids.length, queries, options.seed ?? 0);
+  const full = queries.filter((query) => query.gallerySize === k);
+  const full_summary =
+    full.length > 0 ? summarizeProtocol(options.split, source.ids.length, full, options.seed ?? 0) : null;
   return {
     ...summary,
-    accuracy_at_64: summary.recall_at_1,
+    accuracy_at_64: full_summary?.recall_at_1 ?? null,
+    full_k_queries: full.length,
+    baselines_accuracy_at_64: {
+      random: full_summary?.baselines.random.recall_at_1 ?? null,
+      chroma_onset: full_summary?.baselines.chroma_onset.recall_at_1 ?? null,
+    },
     k: Math.min(...queries.map((query) => query.gallerySize)),
     excerpt_seconds: excerptSeconds,
     skipped_no_excerpt: skipped,

@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelManifestSchema } from '../../src/inference/manifest.js';
+import type { KwaySplitResult } from './kway.js';
 import type { ProtocolMetrics } from './protocol-scores.js';
 import type { EvalReport, ProtocolsReport } from './report.js';
 import { EVAL_SPLITS } from './splits.js';
@@ -23,7 +24,7 @@ const EXTRA_KEYS = {
   chunk: [],
   paper: [],
   product: ['offset_within_0_1s', 'offset_within_0_1s_mod_bar'],
-  kway: ['accuracy_at_64'],
+  kway: [],
 } as const satisfies Record<keyof Omit<ProtocolsReport, 'splits'>, readonly string[]>;
 
 function headline(metrics: ProtocolMetrics & Record<string, unknown>, extra: readonly string[]): Headline {
@@ -53,24 +54,27 @@ function protocolMetrics(protocols: ProtocolsReport, protocol: keyof typeof EXTR
       out[split] = null;
       continue;
     }
-    // K-way: the random ranker's accuracy@K is its recall@1, like the model's.
-    const baselineExtra = protocol === 'kway' ? [] : extra;
-    const withAccuracy = (metrics: ProtocolMetrics & Record<string, unknown>) =>
-      protocol === 'kway' ? { ...metrics, accuracy_at_64: metrics.recall_at_1 } : metrics;
-    out[split] = {
+    const entry: Record<string, unknown> = {
       songs: result.songs,
       ...headline(result, extra),
       baselines: {
-        random: headline(withAccuracy(result.baselines.random as ProtocolMetrics & Record<string, unknown>), [
-          ...baselineExtra,
-          ...(protocol === 'kway' ? ['accuracy_at_64'] : []),
-        ]),
+        random: headline(result.baselines.random as ProtocolMetrics & Record<string, unknown>, extra),
         chroma_onset: headline(
-          withAccuracy(result.baselines.chroma_onset as ProtocolMetrics & Record<string, unknown>),
-          [...baselineExtra, ...(protocol === 'kway' ? ['accuracy_at_64'] : [])],
+          result.baselines.chroma_onset as ProtocolMetrics & Record<string, unknown>,
+          extra,
         ),
       },
     };
+    if (protocol === 'kway') {
+      // Null when no query had 64 candidates (fewer than 64 other songs with the instrument).
+      const kway = result as unknown as KwaySplitResult;
+      entry.accuracy_at_64 = kway.accuracy_at_64;
+      entry.full_k_queries = kway.full_k_queries;
+      const baselines = entry.baselines as Record<string, Record<string, unknown>>;
+      baselines.random.accuracy_at_64 = kway.baselines_accuracy_at_64.random;
+      baselines.chroma_onset.accuracy_at_64 = kway.baselines_accuracy_at_64.chroma_onset;
+    }
+    out[split] = entry;
   }
   return out;
 }
@@ -99,6 +103,20 @@ export function manifestMetrics(report: EvalReport): Record<string, unknown> {
 }
 
 /**
+ * A run without probes (e.g. no training songs on this machine) keeps the probes an earlier
+ * evaluation recorded, dated, rather than erasing them.
+ */
+function earlierProbes(
+  metrics: Record<string, unknown>,
+  previous: Record<string, unknown> | undefined,
+): Record<string, unknown> | null {
+  const earlier = (metrics.probes ?? previous?.probes) as Record<string, unknown> | null | undefined;
+  if (!earlier) return null;
+  const measuredAt = earlier.measured_at ?? metrics.evaluated_at ?? previous?.evaluated_at ?? null;
+  return { ...earlier, measured_at: measuredAt };
+}
+
+/**
  * Writes the evaluation into the model's manifest `metrics` (replacing the single-protocol
  * `metrics.eval` of earlier versions). Only `metrics` changes, and the graph hashes the manifest
  * records stay valid; the file is replaced atomically.
@@ -106,8 +124,11 @@ export function manifestMetrics(report: EvalReport): Record<string, unknown> {
 export function recordInManifest(modelDir: string, report: EvalReport): void {
   const path = join(modelDir, 'manifest.json');
   const raw = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  const { eval: _replaced, ...metrics } = (raw.metrics ?? {}) as Record<string, unknown>;
-  const updated = { ...raw, metrics: { ...metrics, ...manifestMetrics(report) } };
+  const { eval: previous, ...metrics } = (raw.metrics ?? {}) as Record<string, unknown>;
+  const recorded = manifestMetrics(report);
+  if (recorded.probes === null)
+    recorded.probes = earlierProbes(metrics, previous as Record<string, unknown> | undefined);
+  const updated = { ...raw, metrics: { ...metrics, ...recorded } };
   ModelManifestSchema.parse(updated);
   const temporary = `${path}.tmp-${process.pid}`;
   writeFileSync(temporary, `${JSON.stringify(updated, null, 2)}\n`);

@@ -176,8 +176,9 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
         );
       }
       if (protocols.has('kway')) {
+        // On every song of the split (it is cheap): K = 64 needs 64 other songs with the instrument.
         report.kway[split] = await guard('kway', () =>
-          evaluateKway(source, signalRankers, {
+          evaluateKway(full.source, signalRankers, {
             split,
             sampleRate: frontEnd.sampleRate,
             chunkLength,

@@ -131,7 +131,9 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
       expect(report.protocols[protocol].heldout_timbre).toBeUndefined();
     }
     expect(report.protocols.product.test.offset_within_0_1s).toBeGreaterThanOrEqual(0);
-    expect(report.protocols.kway.test.accuracy_at_64).toBe(report.protocols.kway.test.recall_at_1);
+    // Three songs cannot give 64 candidates: accuracy@64 is null, not a number over a smaller K.
+    expect(report.protocols.kway.test.accuracy_at_64).toBeNull();
+    expect(report.protocols.kway.test.full_k_queries).toBe(0);
     expect(readFileSync(join(outDir, 'eval.md'), 'utf8')).toContain('| heldout_timbre | absent:');
 
     const recorded = loadManifest(modelDir).metrics as Record<

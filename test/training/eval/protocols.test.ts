@@ -68,14 +68,31 @@ describe('K-way protocol on a tiny corpus with known answers', () => {
         model: plantedSignalRanker(oracle, 'perfect', 'model'),
         chroma_onset: plantedSignalRanker(oracle, 'constant', 'chroma_onset'),
       },
-      { split: 'test', sampleRate: RATE, chunkLength: 8 * RATE, seed: 2 },
+      { split: 'test', sampleRate: RATE, chunkLength: 8 * RATE, seed: 2, k: SONGS },
     );
-    // Only 4 other songs: K is 1 + 4 distractors, and says so.
+    // K = 5: the true partner and one excerpt of each of the 4 other songs.
     expect(result.k).toBe(SONGS);
     expect(result.queries).toBe(STEMS);
+    expect(result.full_k_queries).toBe(STEMS);
     expect(result.accuracy_at_64).toBe(1);
     expect(result.baselines.chroma_onset.recall_at_1).toBe(0);
+    expect(result.baselines_accuracy_at_64.chroma_onset).toBe(0);
     expect(result.excerpt_seconds).toBe(5);
+  });
+
+  it('reports no accuracy@64 when no query can have 64 candidates', async () => {
+    const result = await evaluateKway(
+      source,
+      {
+        model: plantedSignalRanker(oracle, 'perfect', 'model'),
+        chroma_onset: plantedSignalRanker(oracle, 'constant', 'chroma_onset'),
+      },
+      { split: 'test', sampleRate: RATE, chunkLength: 8 * RATE, seed: 2 },
+    );
+    expect(result.k).toBe(SONGS);
+    expect(result.full_k_queries).toBe(0);
+    expect(result.accuracy_at_64).toBeNull();
+    expect(result.recall_at_1).toBe(1);
   });
 });
 
