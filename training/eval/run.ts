@@ -141,9 +141,13 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
       const subset = openSplit(split, sources, options.protocolSongs);
       if ('absent' in subset) continue;
       const { source } = subset;
-      const guard = async <T>(name: string, body: () => Promise<T>): Promise<T | undefined> => {
+      const guard = async <T>(
+        name: string,
+        songs: number,
+        body: () => Promise<T>,
+      ): Promise<T | undefined> => {
         const since = performance.now();
-        progress(`${name} protocol, ${split}: ${source.ids.length} songs`);
+        progress(`${name} protocol, ${split}: ${songs} songs`);
         try {
           return await body();
         } catch (error) {
@@ -159,13 +163,13 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
       };
       const chunkLength = featurizer.chunkLength;
       if (protocols.has('paper')) {
-        report.paper[split] = await guard('paper', () =>
+        report.paper[split] = await guard('paper', source.ids.length, () =>
           evaluatePaperProtocol(source, signalRankers, { split, chunkLength, seed, onProgress: progress }),
         );
       }
       if (protocols.has('product')) {
         const rankers = await productRankers();
-        report.product[split] = await guard('product', () =>
+        report.product[split] = await guard('product', source.ids.length, () =>
           evaluateProductProtocol(source, rankers, {
             split,
             sampleRate: frontEnd.sampleRate,
@@ -177,7 +181,7 @@ export async function runEvaluation(options: RunOptions): Promise<EvalReport> {
       }
       if (protocols.has('kway')) {
         // On every song of the split (it is cheap): K = 64 needs 64 other songs with the instrument.
-        report.kway[split] = await guard('kway', () =>
+        report.kway[split] = await guard('kway', full.source.ids.length, () =>
           evaluateKway(full.source, signalRankers, {
             split,
             sampleRate: frontEnd.sampleRate,
