@@ -333,10 +333,6 @@ export class ServiceModelRanker implements ChunkRanker {
     return new ServiceModelRanker(sessions, frontEnd, embedder);
   }
 
-  get frontEndConfig(): FrontEndConfig {
-    return this.sessions.manifest.frontEnd;
-  }
-
   embedStem(bytes: Uint8Array, options: EmbedOptions): Promise<StemEmbedding> {
     return this.embedder.embedStem(bytes, options);
   }

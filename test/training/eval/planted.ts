@@ -1,5 +1,5 @@
 import { chunkSignal } from '../../../src/audio/chunk.js';
-import type { FrontEndConfig } from '../../../src/audio/frontend-config.js';
+import { DEFAULT_FRONT_END, type FrontEndConfig } from '../../../src/audio/frontend-config.js';
 import { parseWav } from '../../../src/audio/wav.js';
 import type { StemEmbedding } from '../../../src/inference/embedder.js';
 import type { Instrument } from '../../../src/instruments.js';
@@ -98,21 +98,14 @@ export function plantedSignalRanker(
   return { name, embedStems: embed, embedQueries: embed };
 }
 
-/** The planted front end: 8 s chunks at 1 kHz. */
+/** The planted front end: 8 s chunks at 1 kHz (only the chunking reads it). */
 export const PLANTED_FRONT_END: FrontEndConfig = {
+  ...DEFAULT_FRONT_END,
   sampleRate: RATE,
-  nMels: 1,
-  nFft: 16,
-  winLength: 10,
   hopLength: 10,
-  fMin: 0,
-  fMax: 500,
-  logEpsilon: 1e-6,
   chunkFrames: 800,
-  normMean: 0,
-  normStd: 1,
 };
-export const GRID_TIME = 200;
+const GRID_TIME = 200;
 export const STEP_SECONDS = 0.04;
 /** Periods of the planted time code: a fine one for precision, a long one against its ambiguity. */
 const PERIODS = [1, 40];
