@@ -8,7 +8,7 @@
  * `--max-minutes` stops cleanly (checkpoint written) so long runs can be spread over sessions.
  */
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { Command } from 'commander';
@@ -25,6 +25,7 @@ import { createStemJepa, type StemJepa, type TrainBatch } from './model/stem-jep
 import { excludedNegatives, NegativeQueue } from './run/negative-queue.js';
 import { loadOrMeasureNormalisation, measureNormalisation } from './run/normalisation.js';
 import { formatDuration, ThroughputMeter } from './run/progress.js';
+import { RetrievalTracker } from './run/retrieval-tracker.js';
 import {
   baseFrontEnd,
   readTrainConfig,
@@ -184,20 +185,31 @@ function trainingDescription(config: TrainConfig, model: StemJepa): Record<strin
   };
 }
 
-function runEvaluation(outDir: string): Record<string, unknown> | undefined {
+/** The full evaluation of the exported model; its metrics land in the manifest (`--record`). True when it succeeded. */
+function runEvaluation(outDir: string): boolean {
   log('evaluating the exported model (npm run eval)');
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'training/eval/cli.ts', '--model', outDir, '--corpus', options.corpus, '--json'],
+    // --record writes every protocol's metrics into the exported manifest (metrics.chunk, .paper, ...).
+    [
+      '--import',
+      'tsx',
+      'training/eval/cli.ts',
+      '--model',
+      outDir,
+      '--corpus',
+      options.corpus,
+      '--record',
+      '--json',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   process.stdout.write(result.stdout);
   if (result.status !== 0) {
     log(`evaluation failed (exit ${result.status}); the model is exported without metrics`);
-    return undefined;
+    return false;
   }
-  const lines = result.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
+  return true;
 }
 
 async function main(): Promise<void> {
@@ -230,6 +242,13 @@ async function main(): Promise<void> {
   let sampler = trainSampler(config, modelConfig, frontEnd, model.step);
   // Not checkpointed: after a resume it refills within capacity / batchSize steps.
   const queue = new NegativeQueue(config.contrastiveQueue, model.contrastiveWidth);
+  const tracker = new RetrievalTracker({
+    runDir,
+    corpusDir: options.corpus,
+    every: config.quickEval.every,
+    songs: config.quickEval.songs,
+    log,
+  });
   let lastCheckpoint = Date.now();
   let stopRequested = false;
   const requestStop = (signal: string) => {
@@ -278,6 +297,32 @@ async function main(): Promise<void> {
       sampler = trainSampler(config, modelConfig, frontEnd, model.step);
       meter.reset();
     }
+    if (tracker.due(model.step)) {
+      const quick = tracker.evaluate(
+        model.step,
+        (dir) =>
+          exportModel(
+            model.exportWeights(config.exportEncoder),
+            modelConfig,
+            dir,
+            trainingDescription(config, model),
+            {
+              frontEnd,
+              exportedEncoder: config.exportEncoder,
+            },
+          ),
+        (dir) => model.saveCheckpoint(dir),
+      );
+      if (quick) {
+        log(
+          `quick eval step ${model.step} (${quick.seconds} s): chunk R@1 ${(100 * quick.chunkRecallAt1).toFixed(1)} %, ` +
+            `product R@1 ${(100 * quick.productRecallAt1).toFixed(1)} % R@10 ${(100 * quick.productRecallAt10).toFixed(1)} %, ` +
+            `offset ≤ 0.1 s ${(100 * quick.offsetWithin01s).toFixed(1)} %, score ${quick.score.toFixed(4)}${quick.improved ? ' (best so far: checkpoint kept)' : ''}`,
+        );
+        appendFileSync(metricsLog, `${JSON.stringify({ kind: 'quick_eval', ...quick })}\n`);
+      }
+      meter.reset();
+    }
     if (Date.now() - lastCheckpoint > config.checkpointEveryMinutes * 60_000) {
       model.saveCheckpoint(checkpointDir);
       lastCheckpoint = Date.now();
@@ -292,6 +337,10 @@ async function main(): Promise<void> {
     return;
   }
 
+  if (config.quickEval.exportBest && tracker.bestStep !== null && tracker.bestStep !== model.step) {
+    model.loadCheckpoint(tracker.bestDir);
+    log(`exporting the best checkpoint by quick evaluation (step ${tracker.bestStep}), not the last`);
+  }
   const training = trainingDescription(config, model);
   const manifest = exportModel(
     model.exportWeights(config.exportEncoder),
@@ -305,13 +354,7 @@ async function main(): Promise<void> {
   );
   log(`exported ${manifest.name} to ${options.out}`);
   if (!options.eval) return;
-  const metrics = runEvaluation(options.out);
-  if (metrics) {
-    const path = join(options.out, 'manifest.json');
-    const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-    writeFileSync(path, `${JSON.stringify({ ...written, metrics }, null, 2)}\n`);
-    log(`metrics recorded in ${path}`);
-  }
+  if (runEvaluation(options.out)) log(`metrics recorded in ${join(options.out, 'manifest.json')}`);
 }
 
 main().catch((error: unknown) => {

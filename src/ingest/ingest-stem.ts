@@ -11,7 +11,8 @@ export interface StemToIngest {
 }
 
 export interface IngestDeps {
-  model: EmbeddingModel;
+  /** Only `embedStem` is used (the evaluation's product protocol passes a ranker with that surface). */
+  model: Pick<EmbeddingModel, 'embedStem'>;
   catalog: CatalogStore;
   maxAudioSeconds: number;
   /** Where the original audio is kept for playback; without one only embeddings are stored. */

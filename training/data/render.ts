@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { downmixToMono } from '../../src/audio/mono.js';
 import { encodeMidiFile, type MidiEvent } from './midi.js';
-import type { Score } from './score.js';
+import type { PerformedNote } from './score.js';
+
+/** What rendering needs of a score (a generated `Score` is one; so is a parsed MIDI file's parts). */
+export interface RenderableScore {
+  durationSeconds: number;
+  stems: readonly { name: string; channel: number; program: number; notes: readonly PerformedNote[] }[];
+}
 
 const run = promisify(execFile);
 
@@ -40,7 +46,7 @@ export class RendererError extends Error {
   }
 }
 
-function stemEvents(score: Score, index: number, offset: number): MidiEvent[] {
+function stemEvents(score: RenderableScore, index: number, offset: number): MidiEvent[] {
   const stem = score.stems[index];
   const channel = stem.channel;
   const end = offset + score.durationSeconds - 0.05;
@@ -66,7 +72,11 @@ function stemEvents(score: Score, index: number, offset: number): MidiEvent[] {
 }
 
 /** The combined MIDI file and where each stem starts in it (seconds). */
-export function combinedMidi(score: Score): { midi: Uint8Array; offsets: number[]; totalSeconds: number } {
+export function combinedMidi(score: RenderableScore): {
+  midi: Uint8Array;
+  offsets: number[];
+  totalSeconds: number;
+} {
   // Whole seconds: every stem then starts on an exact MIDI tick and an exact sample, and on the
   // same phase of fluidsynth's 64-sample processing block, so stems stay sample-aligned.
   const stride = Math.ceil(score.durationSeconds + STEM_GAP_SECONDS);
@@ -98,7 +108,7 @@ export interface RenderedStems {
   renderer: { name: 'fluidsynth'; version: string; soundfont: string; sampleRate: number };
 }
 
-export async function renderStems(score: Score, options: RenderOptions): Promise<RenderedStems> {
+export async function renderStems(score: RenderableScore, options: RenderOptions): Promise<RenderedStems> {
   const soundfont = options.soundfont ?? DEFAULT_SOUNDFONT;
   const binary = options.fluidsynth ?? 'fluidsynth';
   if (!existsSync(soundfont)) {

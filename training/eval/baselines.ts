@@ -76,6 +76,42 @@ export class ChromaOnsetFeatures {
     return features;
   }
 
+  /**
+   * The baseline's time-resolved view for the service's alignment step: `steps` rows (time-major,
+   * each `dim` wide so rows compare by cosine with the catalog's code), row t holding the chroma
+   * of that stretch of the chunk and its onset strength frame by frame, as two unit blocks; the
+   * rest of the row is zero. Silent stretches stay zero rows.
+   */
+  timeline(samples: Float32Array, modelLogMel: Spectrogram, steps: number): Float32Array {
+    const rows = new Float32Array(steps * this.dim);
+    const { frames, data } = this.chroma.compute(samples);
+    const onsets = spectralFlux(modelLogMel, this.modelFrontEnd);
+    const onsetBins = Math.max(1, Math.min(this.dim - 12, Math.ceil(onsets.length / steps)));
+    for (let step = 0; step < steps; step++) {
+      const row = rows.subarray(step * this.dim, (step + 1) * this.dim);
+      const chroma = row.subarray(0, 12);
+      // The chroma front end's frames are coarser than the steps: a step takes at least its nearest frame.
+      const firstFrame = Math.min(frames - 1, Math.floor((step * frames) / steps));
+      const endFrame = Math.max(firstFrame + 1, Math.floor(((step + 1) * frames) / steps));
+      for (let frame = firstFrame; frame < endFrame; frame++)
+        for (let pitchClass = 0; pitchClass < 12; pitchClass++)
+          chroma[pitchClass] += data[frame * 12 + pitchClass];
+      const envelope = row.subarray(12, 12 + onsetBins);
+      const first = Math.floor((step * onsets.length) / steps);
+      const end = Math.floor(((step + 1) * onsets.length) / steps);
+      for (let frame = first; frame < end; frame++)
+        envelope[Math.floor(((frame - first) * onsetBins) / Math.max(1, end - first))] += Math.max(
+          0,
+          onsets[frame],
+        );
+      if (Math.sqrt(meanSquare(chroma) * 12) >= MIN_CHROMA_NORM) normaliseInPlace(chroma);
+      else chroma.fill(0);
+      normaliseInPlace(envelope);
+      normaliseInPlace(row);
+    }
+    return rows;
+  }
+
   private segmentChroma(samples: Float32Array, out: Float32Array): void {
     const { frames, data } = this.chroma.compute(samples);
     for (let frame = 0; frame < frames; frame++) {

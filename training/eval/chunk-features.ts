@@ -29,6 +29,18 @@ export class ChunkFeatureExtractor {
     this.baselineDim = this.baseline.dim;
   }
 
+  /** The baseline's vector and its time-resolved rows (`steps` × `baselineDim`), for the product protocol. */
+  extractWithTimeline(
+    samples: Float32Array,
+    steps: number,
+  ): { baseline: Float32Array; timeline: Float32Array } {
+    const onsetSource = (this.baselineLogMel ?? this.logMel).compute(samples);
+    return {
+      baseline: this.baseline.extract(samples, onsetSource),
+      timeline: this.baseline.timeline(samples, onsetSource, steps),
+    };
+  }
+
   extract(samples: Float32Array): ChunkFeatures {
     const logMel = this.logMel.compute(samples);
     const onsetSource = this.baselineLogMel ? this.baselineLogMel.compute(samples) : logMel;

@@ -1,6 +1,10 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
 import { resample } from '../../src/audio/resample.js';
+import { parseWav } from '../../src/audio/wav.js';
 import { isInstrument } from '../../src/instruments.js';
-import { listSongs, loadSong, type SongMeta, type Split } from '../data/corpus.js';
+import { CorpusError, type SongMeta, SongMetaSchema, songDir, songsDir } from '../data/corpus.js';
 import type { EvalSong, SongSource } from './types.js';
 
 /** Modes with a minor third count as minor for the 24-class key probe (dorian joins minor, mixolydian major). */
@@ -12,29 +16,69 @@ export function keyClass(key: SongMeta['key']): number {
 }
 
 /**
- * A corpus split as songs for the protocol. With `maxSongs`, songs are taken evenly spaced over
+ * The song metadata as the evaluation reads it: the corpus schema, except that the split may be
+ * any name, so splits written by a newer generator (e.g. `heldout_timbre`) are evaluated too.
+ */
+const EvalSongMetaSchema = SongMetaSchema.extend({ split: z.string().min(1) });
+type EvalSongMeta = z.infer<typeof EvalSongMetaSchema>;
+
+function readMeta(corpusDir: string, id: string): EvalSongMeta {
+  const path = join(songDir(corpusDir, id), 'meta.json');
+  const parsed = EvalSongMetaSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) throw new CorpusError('SONG_INVALID', `${path}: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/**
+ * Ids of the complete songs whose `meta.json` names `split`, sorted. The split is read from the
+ * metadata rather than recomputed from the seed, so songs of any generator's splits are found.
+ * A missing corpus folder is an empty list: the caller reports the split as absent.
+ */
+export function listSplitSongs(corpusDir: string, split: string): string[] {
+  const dir = songsDir(corpusDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))
+    .map((entry) => entry.name)
+    .filter((id) => {
+      const path = join(dir, id, 'meta.json');
+      if (!existsSync(path)) return false;
+      return (JSON.parse(readFileSync(path, 'utf8')) as { split?: unknown }).split === split;
+    })
+    .sort();
+}
+
+/** `count` items evenly spaced over `items` (all of them when there are no more than `count`). */
+export function evenlySpaced<T>(items: readonly T[], count?: number): T[] {
+  if (count === undefined || count >= items.length) return [...items];
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]);
+}
+
+/**
+ * A corpus split as songs for the protocols. With `maxSongs`, songs are taken evenly spaced over
  * the sorted ids so a subset still spans the split. Stems come back as they sound in the mix
  * (gain applied), at `sampleRate`.
  */
 export function corpusSongSource(
   corpusDir: string,
-  split: Split,
+  split: string,
   sampleRate: number,
   maxSongs?: number,
 ): SongSource {
-  const all = listSongs(corpusDir, split);
-  const ids = maxSongs !== undefined && maxSongs < all.length ? evenlySpaced(all, maxSongs) : all;
+  const ids = evenlySpaced(listSplitSongs(corpusDir, split), maxSongs);
   return {
     ids,
     load(id: string): EvalSong {
-      const { meta, stems } = loadSong(corpusDir, id);
+      const meta = readMeta(corpusDir, id);
+      const dir = songDir(corpusDir, id);
       return {
         id,
         keyClass: keyClass(meta.key),
         tempo: meta.tempo,
+        barSeconds: meta.barSeconds,
         stems: meta.stems.map((stem) => {
           if (!isInstrument(stem.instrument)) throw new Error(`${id}/${stem.name}: unknown instrument`);
-          const stored = stems.get(stem.name)!;
+          const stored = parseWav(readFileSync(join(dir, stem.file))).channels[0];
           const signal =
             meta.sampleRate === sampleRate ? stored : resample(stored, meta.sampleRate, sampleRate);
           return { name: stem.name, instrument: stem.instrument, signal: scaled(signal, stem.gain) };
@@ -42,10 +86,6 @@ export function corpusSongSource(
       };
     },
   };
-}
-
-function evenlySpaced<T>(items: readonly T[], count: number): T[] {
-  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]);
 }
 
 function scaled(signal: Float32Array, gain: number): Float32Array {

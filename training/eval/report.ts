@@ -1,6 +1,10 @@
 import type { AlignmentCurve } from './alignment.js';
+import type { KwaySplitResult } from './kway.js';
 import type { ProbeTasks } from './probe-tasks.js';
+import type { ProductSplitResult } from './product.js';
+import type { ProtocolMetrics, ProtocolSplitResult } from './protocol-scores.js';
 import type { RetrievalMetrics } from './retrieval.js';
+import type { SplitAvailability } from './splits.js';
 import type { ScopeSummary, SplitEvaluation } from './types.js';
 
 /** The issue's targets for the shipped model. */
@@ -17,9 +21,19 @@ export interface TargetCheck {
   met: boolean;
 }
 
-type SplitSummary = Omit<SplitEvaluation, 'alignment' | 'alignment_control'> & {
+export type SplitSummary = Omit<SplitEvaluation, 'alignment' | 'alignment_control'> & {
   alignment_peak_shift_seconds: number;
 };
+
+/** Every protocol's results per split; a split missing from a protocol's record was absent or had no queries. */
+export interface ProtocolsReport {
+  /** Which splits were found, with their song counts, or why not. */
+  splits: Partial<Record<string, SplitAvailability>>;
+  chunk: Partial<Record<string, SplitSummary>>;
+  paper: Partial<Record<string, ProtocolSplitResult>>;
+  product: Partial<Record<string, ProductSplitResult>>;
+  kway: Partial<Record<string, KwaySplitResult>>;
+}
 
 /** `reports/eval.json` and the object `npm run eval -- --json` prints as its last line. */
 export interface EvalReport extends Omit<SplitEvaluation, 'alignment' | 'alignment_control'> {
@@ -47,6 +61,8 @@ export interface EvalReport extends Omit<SplitEvaluation, 'alignment' | 'alignme
   };
   probes: (ProbeTasks & { train_split: string; train_chunks: number; test_chunks: number }) | null;
   targets: Record<string, TargetCheck>;
+  /** Every protocol on every split (the fields above are the chunk protocol on the primary split). */
+  protocols: ProtocolsReport;
   timing: Record<string, number>;
 }
 
@@ -184,6 +200,99 @@ function splitTables(title: string, split: SplitSummary | EvalReport): string[] 
   return lines;
 }
 
+const PROTOCOL_TITLES = {
+  chunk: 'Chunk protocol (aligned 8 s chunks; gallery = audible chunks of the same instrument in the split)',
+  paper:
+    "Paper protocol (whole stems, token grid averaged over time; gallery = every stem of every instrument in the split; query = the song's other stems)",
+  product:
+    'Product protocol (`POST /v1/search` in process: whole stems ingested, 8-30 s queries off the chunk grid; rank among stems of the instrument)',
+  kway: 'K-way protocol (5 s excerpts, every song of the split; the true partner against up to 63 same-instrument excerpts of other songs; R@k over all queries, accuracy@64 over those with all 64 candidates)',
+} as const;
+
+const RANKERS = [
+  ['Stem-JEPA', (m: ProtocolSplitResult) => m as ProtocolMetrics],
+  ['random', (m: ProtocolSplitResult) => m.baselines.random],
+  ['chroma + onset', (m: ProtocolSplitResult) => m.baselines.chroma_onset],
+] as const;
+
+function protocolTable(protocol: keyof typeof PROTOCOL_TITLES, protocols: ProtocolsReport): string[] {
+  const extra =
+    protocol === 'product'
+      ? ' offset ≤ 0.1 s | offset ≤ 0.1 s mod bar |'
+      : protocol === 'kway'
+        ? ' queries with K = 64 | accuracy@64 |'
+        : '';
+  const extraAlign = protocol === 'product' || protocol === 'kway' ? '---:|---:|' : '';
+  const lines = [
+    `### ${PROTOCOL_TITLES[protocol]}`,
+    '',
+    `| split | ranker | songs | queries | gallery | R@1 | R@5 | R@10 | median norm. rank |${extra}`,
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|${extraAlign}`,
+  ];
+  for (const [split, availability] of Object.entries(protocols.splits)) {
+    if (!availability?.present) {
+      lines.push(
+        `| ${split} | absent: ${availability?.reason ?? 'not evaluated'} | | | | | | | |${protocol === 'product' || protocol === 'kway' ? ' | |' : ''}`,
+      );
+      continue;
+    }
+    const result = protocols[protocol][split] as
+      | (ProtocolSplitResult & Partial<ProductSplitResult & KwaySplitResult>)
+      | undefined;
+    if (!result) {
+      lines.push(
+        `| ${split} | no queries | | | | | | | |${protocol === 'product' || protocol === 'kway' ? ' | |' : ''}`,
+      );
+      continue;
+    }
+    for (const [label, pick] of RANKERS) {
+      const metrics = pick(result) as ProtocolMetrics & Partial<ProductSplitResult>;
+      const cells = [
+        split,
+        label === 'Stem-JEPA' ? `**${label}**` : label,
+        String(result.songs),
+        String(metrics.queries),
+        // The rankers share the queries and galleries; the chunk protocol's baselines carry no size of their own.
+        protocol === 'chunk'
+          ? `≥ ${result.gallery_size}`
+          : String(metrics.gallery_size ?? result.gallery_size),
+        pct(metrics.recall_at_1),
+        pct(metrics.recall_at_5),
+        pct(metrics.recall_at_10),
+        pct2(metrics.median_normalized_rank),
+      ];
+      if (protocol === 'product')
+        cells.push(
+          pct(metrics.offset_within_0_1s ?? Number.NaN),
+          pct(metrics.offset_within_0_1s_mod_bar ?? Number.NaN),
+        );
+      if (protocol === 'kway') {
+        const accuracy =
+          label === 'Stem-JEPA'
+            ? result.accuracy_at_64
+            : result.baselines_accuracy_at_64?.[label === 'random' ? 'random' : 'chroma_onset'];
+        cells.push(
+          String(result.full_k_queries ?? 0),
+          accuracy === null || accuracy === undefined ? 'n/a' : pct(accuracy),
+        );
+      }
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
+  }
+  return lines;
+}
+
+/** The four protocols' tables (rows = splits × rankers), as in `reports/eval.md` and the README. */
+export function renderProtocolTables(protocols: ProtocolsReport): string {
+  const lines: string[] = [];
+  for (const protocol of Object.keys(PROTOCOL_TITLES) as (keyof typeof PROTOCOL_TITLES)[]) {
+    const evaluated = Object.keys(protocols[protocol]).length > 0;
+    if (!evaluated) continue;
+    lines.push(...protocolTable(protocol, protocols), '');
+  }
+  return lines.join('\n');
+}
+
 /** Human-readable report: the CLI prints it and writes it to `reports/eval.md`. */
 export function renderMarkdown(report: EvalReport): string {
   const lines = [
@@ -193,6 +302,11 @@ export function renderMarkdown(report: EvalReport): string {
       `corpus \`${report.corpus}\`, ${report.created_at}.`,
     'Query: mix of the other stems in an 8 s chunk → encoder → predictor conditioned on the held-out instrument; ' +
       'cosine between patch-mean-pooled, L2-normalised embeddings; normalised rank = rank / gallery size; ties count against the query.',
+    '',
+    '## All protocols, all splits',
+    '',
+    renderProtocolTables(report.protocols),
+    '## Chunk protocol in detail',
     '',
     ...splitTables('In distribution', report),
   ];

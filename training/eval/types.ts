@@ -16,6 +16,8 @@ export interface EvalSong {
   /** 0..23: tonic pitch class × 2 + (minor-third mode ? 1 : 0). */
   keyClass: number;
   tempo: number;
+  /** Seconds per bar (from the song's tempo and metre), for bar-relative alignment. */
+  barSeconds: number;
   stems: EvalStem[];
 }
 

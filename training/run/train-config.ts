@@ -73,6 +73,19 @@ export const TrainConfigSchema = z.object({
   curriculum: z
     .object({ targetLeakStart: z.number().min(0).max(1), targetLeakSteps: z.number().int().nonnegative() })
     .default({ targetLeakStart: 0, targetLeakSteps: 0 }),
+  /**
+   * Real retrieval during training (`npm run eval -- --quick` on the exported weights: a fixed
+   * validation subset, chunk and product protocols) every `every` steps (0 = never). The
+   * checkpoint with the best product-protocol R@10 is kept in `<run dir>/best-checkpoint` and, with
+   * `exportBest`, is the one exported at the end.
+   */
+  quickEval: z
+    .object({
+      every: z.number().int().nonnegative().default(500),
+      songs: z.number().int().positive().default(10),
+      exportBest: z.boolean().default(true),
+    })
+    .prefault({}),
 });
 
 /** The curriculum's target leak at `step`. */

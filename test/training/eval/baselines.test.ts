@@ -94,3 +94,42 @@ describe('chroma + onset features', () => {
     expect(vector.every((value) => value === 0)).toBe(true);
   });
 });
+
+describe('chroma + onset timeline (the baseline in the product protocol)', () => {
+  const features = new ChromaOnsetFeatures(DEFAULT_FRONT_END);
+  const logMel = new LogMelSpectrogram(DEFAULT_FRONT_END);
+  const steps = 50;
+
+  it('gives unit rows that peak at the chord tones and align with themselves best at zero shift', () => {
+    const samples = chord([60, 64, 67]);
+    const rows = features.timeline(samples, logMel.compute(samples), steps);
+    expect(rows.length).toBe(steps * features.dim);
+    const row = rows.subarray(10 * features.dim, 11 * features.dim);
+    expect(cosine(row, row)).toBeCloseTo(1, 5);
+    const chroma = Array.from(row.subarray(0, 12));
+    const top = chroma
+      .map((value, pitchClass) => ({ value, pitchClass }))
+      .sort((a, b) => b.value - a.value)
+      .slice(0, 3)
+      .map((entry) => entry.pitchClass)
+      .sort((a, b) => a - b);
+    expect(top).toEqual([0, 4, 7]);
+    // Onsets every 0.5 s: the rows repeat every 0.5 s, and a quarter-beat shift matches worse.
+    const mean = (shift: number) => {
+      let total = 0;
+      for (let t = 5; t < 40; t++)
+        total += cosine(
+          rows.subarray(t * features.dim, (t + 1) * features.dim),
+          rows.subarray((t + shift) * features.dim, (t + shift + 1) * features.dim),
+        );
+      return total / 35;
+    };
+    expect(mean(0)).toBeGreaterThan(mean(1));
+  });
+
+  it('leaves silence as zero rows', () => {
+    const silence = new Float32Array(LENGTH);
+    const rows = features.timeline(silence, logMel.compute(silence), steps);
+    expect(rows.every((value) => value === 0)).toBe(true);
+  });
+});

@@ -9,6 +9,7 @@ import { loadManifest } from '../../../src/inference/manifest.js';
 import { splitForSeed } from '../../../training/data/corpus.js';
 import { generateSong } from '../../../training/data/generate.js';
 import { ensureDevModel } from '../../../training/export/dev-model.js';
+import { RetrievalTracker } from '../../../training/run/retrieval-tracker.js';
 
 const run = promisify(execFile);
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -47,7 +48,12 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
     modelDir = join(workDir, 'model');
     cpSync(await ensureDevModel(), modelDir, { recursive: true });
     // Two chunks per song (17–18 s); a few songs per split keep fluidsynth time low.
-    const seeds = [...seedsOf('test', 3), ...seedsOf('heldout_style', 2), ...seedsOf('train', 2)];
+    const seeds = [
+      ...seedsOf('test', 3),
+      ...seedsOf('heldout_style', 2),
+      ...seedsOf('train', 2),
+      ...seedsOf('validation', 2),
+    ];
     for (const seed of seeds) await generateSong(corpusDir, seed, { durationRange: [17, 18] });
   }, 240_000);
 
@@ -62,6 +68,7 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
       [
         CLI,
         ...['--model', modelDir, '--corpus', corpusDir, '--out', outDir],
+        ...['--splits', 'test,heldout_style,heldout_timbre', '--protocol-songs', '3'],
         ...['--probe-songs', '2', '--threads', '1', '--json', '--record'],
       ],
       { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 },
@@ -114,10 +121,34 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
     expect(JSON.parse(readFileSync(join(outDir, 'eval.json'), 'utf8'))).toEqual(report);
     expect(readFileSync(join(outDir, 'eval.md'), 'utf8')).toContain('### Held-out style');
 
-    const recorded = loadManifest(modelDir).metrics.eval as Record<string, unknown>;
-    expect(recorded.recall_at_1).toBe(report.recall_at_1);
-    expect(recorded.gallery_size).toBe(report.gallery_size);
-  }, 240_000);
+    // Every protocol ran on both splits present; the absent one is reported absent, not as zeros.
+    expect(report.protocols.splits.heldout_timbre.present).toBe(false);
+    for (const protocol of ['chunk', 'paper', 'product', 'kway']) {
+      for (const split of ['test', 'heldout_style']) {
+        expectMetrics(report.protocols[protocol][split]);
+        expectMetrics(report.protocols[protocol][split].baselines.chroma_onset);
+      }
+      expect(report.protocols[protocol].heldout_timbre).toBeUndefined();
+    }
+    expect(report.protocols.product.test.offset_within_0_1s).toBeGreaterThanOrEqual(0);
+    // Three songs cannot give 64 candidates: accuracy@64 is null, not a number over a smaller K.
+    expect(report.protocols.kway.test.accuracy_at_64).toBeNull();
+    expect(report.protocols.kway.test.full_k_queries).toBe(0);
+    expect(readFileSync(join(outDir, 'eval.md'), 'utf8')).toContain('| heldout_timbre | absent:');
+
+    const recorded = loadManifest(modelDir).metrics as Record<
+      string,
+      Record<string, Record<string, unknown> | null>
+    >;
+    expect(recorded.eval).toBeUndefined();
+    expect(recorded.chunk.test?.recall_at_1).toBe(report.recall_at_1);
+    expect(recorded.chunk.test?.gallery_size).toBe(report.gallery_size);
+    expect(recorded.paper.test?.gallery_size).toBe(report.protocols.paper.test.gallery_size);
+    expect(recorded.product.test).toHaveProperty('offset_within_0_1s_mod_bar');
+    expect(recorded.kway.heldout_style).toHaveProperty('accuracy_at_64');
+    expect(recorded.kway.heldout_timbre).toBeNull();
+    expect(recorded.kway.real_songs).toBeNull();
+  }, 400_000);
 
   it('ranks against every stem chunk of the split with --gallery-scope all', async () => {
     const { stdout } = await run(
@@ -128,8 +159,10 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
         ...[
           '--gallery-scope',
           'all',
-          '--heldout-split',
-          'none',
+          '--splits',
+          'test',
+          '--protocols',
+          'chunk',
           '--probe-songs',
           '0',
           '--threads',
@@ -150,6 +183,30 @@ describe('npm run eval (end to end, tiny corpus, untrained dev model)', () => {
     expect(report.heldout_style).toBeNull();
     expect(report.probes).toBeNull();
   }, 120_000);
+
+  it("runs training's quick evaluation on the validation songs and keeps the best checkpoint", async () => {
+    const runDir = join(workDir, 'run');
+    const tracker = new RetrievalTracker({ runDir, corpusDir, every: 100, songs: 2, log: () => {} });
+    const kept: string[] = [];
+    const result = tracker.evaluate(
+      100,
+      (dir) => cpSync(modelDir, dir, { recursive: true }),
+      (dir) => kept.push(dir),
+    );
+    expect(result?.improved).toBe(true);
+    expect(result?.score).toBeGreaterThan(0);
+    expect(result?.score).toBeLessThanOrEqual(1);
+    expect(kept).toEqual([tracker.bestDir]);
+    expect(
+      JSON.parse(readFileSync(join(runDir, 'quick-eval', 'eval-quick.json'), 'utf8')).protocols.splits,
+    ).toEqual({
+      validation: { present: true, songs: 2 },
+    });
+    // A second tracker on the same run directory resumes the comparison from the persisted best.
+    expect(new RetrievalTracker({ runDir, corpusDir, every: 100, songs: 2, log: () => {} }).bestStep).toBe(
+      100,
+    );
+  }, 240_000);
 
   it('fails with a typed error when the model folder has no model', async () => {
     const missing = join(workDir, 'no-model');
