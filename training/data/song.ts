@@ -33,6 +33,10 @@ export interface SongPlanOptions {
   durationRange?: readonly [number, number];
   /** Force a style instead of drawing one from the seed. */
   style?: string;
+  /** Force the meter (beats per bar) instead of the style's draw (the MMA source: the groove's). */
+  beatsPerBar?: number;
+  /** Tempo range instead of the style's (the MMA source: the groove family's). */
+  tempoRange?: readonly [number, number];
 }
 
 export const DEFAULT_DURATION_RANGE: readonly [number, number] = [30, 60];
@@ -99,8 +103,11 @@ export function generateSongPlan(seed: number, options: SongPlanOptions = {}): S
   const style = options.style
     ? (STYLES.find((candidate) => candidate.name === options.style) ?? styleForSeed(seed))
     : styleForSeed(seed);
-  const tempo = rng.int(style.tempo[0], style.tempo[1]);
-  const beatsPerBar = rng.weighted(style.meters);
+  // Both draws happen with or without the overrides, so the rest of the plan stays the same.
+  const [minTempo, maxTempo] = options.tempoRange ?? style.tempo;
+  const tempo = rng.int(minTempo, maxTempo);
+  const drawnMeter = rng.weighted(style.meters);
+  const beatsPerBar = options.beatsPerBar ?? drawnMeter;
   const mode: Mode = rng.weighted(style.modes);
   const key: Key = { tonic: rng.int(0, 11), mode };
   const swing = rng.uniform(style.swing[0], style.swing[1]);
