@@ -26,7 +26,7 @@ import {
   writeSongFeatures,
 } from './feature-cache.js';
 import { describeSong, generateSong } from './generate.js';
-import { generateV2Song, type SongSource, v2SongId } from './generate-v2.js';
+import { generateV2Song, hasFeatureCache, type SongSource, v2SongId } from './generate-v2.js';
 import { loadGrooveLibrary } from './mma-library.js';
 import { type CorpusSummary, summariseCorpus } from './summary.js';
 import { checkTrainingPool, TEST_SOUNDFONTS, TRAINING_SOUNDFONTS } from './timbre.js';
@@ -171,7 +171,10 @@ function bytesOf(corpusDir: string, songId: string, frontEnds: readonly Cacheabl
   const dir = songDir(corpusDir, songId);
   let bytes = 0;
   for (const file of readdirSync(dir)) bytes += statSync(join(dir, file)).size;
-  for (const frontEnd of frontEnds) bytes += statSync(featurePath(corpusDir, frontEnd, songId)).size;
+  for (const frontEnd of frontEnds) {
+    const path = featurePath(corpusDir, frontEnd, songId);
+    if (existsSync(path)) bytes += statSync(path).size;
+  }
   return bytes;
 }
 
@@ -239,7 +242,7 @@ async function mainV2(options: CliOptions): Promise<void> {
 
 /** Writes the feature cache of every v2 song on disk that lacks one, from its FLAC stems. */
 function buildFeatures(corpusDir: string, frontEnds: readonly CacheableFrontEnd[]): void {
-  const songIds = listSongs(corpusDir);
+  const songIds = listSongs(corpusDir).filter((songId) => hasFeatureCache(splitForSongId(songId)!));
   const started = performance.now();
   let built = 0;
   for (const [index, songId] of songIds.entries()) {
@@ -308,11 +311,10 @@ const program = new Command()
   .option('--split <split>', `only songs of this split (${SPLITS.join(', ')})`, splitName)
   .option('--out <dir>', 'corpus folder (default $STEMDEX_CACHE_DIR/corpus-v2, v1: .../corpus)')
   .option('--min-seconds <s>', 'shortest song', positiveInt, 30)
-  .option('--max-seconds <s>', 'longest song (v1 default 60, v2 default 80)', positiveInt);
+  .option('--max-seconds <s>', 'longest song', positiveInt, 60);
 
 program.parse();
-const cliOptions = program.opts<CliOptions & { maxSeconds?: number }>();
-cliOptions.maxSeconds ??= cliOptions.format === 'v1' ? 60 : 80;
+const cliOptions = program.opts<CliOptions>();
 (cliOptions.format === 'v1' ? mainV1 : mainV2)(cliOptions).catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;

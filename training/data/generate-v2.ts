@@ -75,6 +75,11 @@ const LEVEL_DB: Record<string, number> = {
   other: -5,
 };
 
+/** Splits whose songs get a feature cache: the ones the training sampler reads. */
+export function hasFeatureCache(split: string): boolean {
+  return split === 'train' || split === 'validation';
+}
+
 export function v2SongId(source: SongSource, seed: number): string {
   return `${source === 'mma' ? 'mma' : 'gen'}-${String(seed).padStart(6, '0')}`;
 }
@@ -284,7 +289,8 @@ export async function generateV2Song(
     sampleRate,
   );
   await writeFile(join(tempDir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
-  for (const frontEnd of options.frontEnds) {
+  // Only training and validation draw examples from the cache; evaluation reads audio.
+  for (const frontEnd of hasFeatureCache(split) ? options.frontEnds : []) {
     writeSongFeatures(
       corpusDir,
       frontEnd,
