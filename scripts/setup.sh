@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config)
+# mma, csound-soundfont (4 MB GM bank) and timgm6mb-soundfont (6 MB, the held-out timbre) let the
+# tests render corpus v2 songs; the large SoundFonts of the full corpus: scripts/setup-corpus.sh.
+APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config mma csound-soundfont timgm6mb-soundfont)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
