@@ -109,7 +109,7 @@ function mixOf(stems: readonly Float32Array[], gains: readonly number[]): Float3
 
 /** The generated source's score as source stems (program and notes on the stem's channel). */
 function generatedStems(seed: number, durationRange: readonly [number, number]) {
-  const score = composeSong(seed, { durationRange });
+  const score = composeSong(seed, { durationRange, strictDuration: true });
   const stems: SourceStem[] = score.stems.map((stem) => {
     const events: MidiEvent[] = [{ kind: 'program', time: 0, channel: stem.channel, program: stem.program }];
     for (const note of stem.notes) events.push({ kind: 'note', channel: stem.channel, ...note });

@@ -136,7 +136,13 @@ export function planMmaSong(
     ...new Set(family.grooves.filter((groove) => groove.role === 'main').map((groove) => groove.beatsPerBar)),
   ]);
   const style = rng.weighted(HARMONY_STYLES.map((candidate) => [candidate.name, candidate.weight] as const));
-  const plan = generateSongPlan(seed, { durationRange, style, beatsPerBar, tempoRange: tempoRange(family) });
+  const plan = generateSongPlan(seed, {
+    durationRange,
+    style,
+    beatsPerBar,
+    tempoRange: tempoRange(family),
+    strictDuration: true,
+  });
   const grooves = barGrooves(plan, family, rng.fork('grooves'));
   const lines = [
     `// stemdex MMA song, seed ${seed}, family ${family.id}`,

@@ -37,6 +37,11 @@ export interface SongPlanOptions {
   beatsPerBar?: number;
   /** Tempo range instead of the style's (the MMA source: the groove family's). */
   tempoRange?: readonly [number, number];
+  /**
+   * Keep the song (bars + 1 s tail) inside durationRange whenever some whole number of 4-bar
+   * blocks fits (corpus v2); without it the block count is rounded and may fall a little outside.
+   */
+  strictDuration?: boolean;
 }
 
 export const DEFAULT_DURATION_RANGE: readonly [number, number] = [30, 60];
@@ -114,7 +119,13 @@ export function generateSongPlan(seed: number, options: SongPlanOptions = {}): S
   const [minSeconds, maxSeconds] = options.durationRange ?? DEFAULT_DURATION_RANGE;
   const targetSeconds = rng.uniform(minSeconds, maxSeconds);
   const secondsPerBar = barSeconds({ tempo, beatsPerBar });
-  const blocks = Math.max(1, Math.round(targetSeconds / secondsPerBar / 4));
+  let blocks = Math.max(1, Math.round(targetSeconds / secondsPerBar / 4));
+  if (options.strictDuration) {
+    const blockSeconds = 4 * secondsPerBar;
+    const fewest = Math.max(1, Math.ceil((minSeconds - 1) / blockSeconds));
+    const most = Math.floor((maxSeconds - 1) / blockSeconds);
+    if (fewest <= most) blocks = Math.min(most, Math.max(fewest, blocks));
+  }
   const bars = blocks * 4;
   const sections = buildSections(bars, rng);
   const sevenths = rng.chance(style.sevenths);
