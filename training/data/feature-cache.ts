@@ -184,7 +184,7 @@ export function readSongFeatures(corpusDir: string, frontEnd: CacheableFrontEnd,
   if (!existsSync(path))
     throw new FeatureCacheError(
       'CACHE_MISSING',
-      `no cached features of ${songId} for ${frontEnd.key} (npm run corpus -- --features)`,
+      `no cached features of ${songId} for ${frontEnd.key} (npm run corpus -- --features-only)`,
     );
   const bytes = readFileSync(path);
   if (bytes.length < 16 || bytes.readUInt32LE(0) !== MAGIC || bytes.readUInt32LE(4) !== CACHE_FORMAT)
