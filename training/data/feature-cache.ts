@@ -204,14 +204,17 @@ export function readSongFeatures(corpusDir: string, frontEnd: CacheableFrontEnd,
       `${path}: ${header.bins} bins / step ${header.step}, expected ${frontEnd.bins} / ${CODE_STEP}`,
     );
   let at = bytes.readUInt32LE(12);
-  // One copy into an aligned buffer, so the views below need no per-stem copies.
-  const buffer = new Uint8Array(bytes.length);
-  buffer.set(bytes);
+  // The float32 views below need a 4-byte-aligned buffer: copy only when the read one is not.
+  let buffer: Uint8Array = bytes;
+  if (bytes.byteOffset % 4 !== 0) {
+    buffer = new Uint8Array(bytes.length);
+    buffer.set(bytes);
+  }
   const stems = header.stems.map((stem) => {
     const length = header.bins * stem.frames;
     const codes = buffer.subarray(at, at + length);
     at += Math.ceil(length / 4) * 4;
-    const hopEnergy = new Float32Array(buffer.buffer, at, stem.frames);
+    const hopEnergy = new Float32Array(buffer.buffer, buffer.byteOffset + at, stem.frames);
     at += stem.frames * 4;
     return { ...stem, codes, hopEnergy };
   });

@@ -19,20 +19,24 @@ import { ExampleSampler } from './sampler.js';
 const options = new Command()
   .option('--corpus <dir>', 'corpus for the audio sampler', defaultCorpusDir())
   .option('--cached-corpus <dir>', 'corpus v2 with a feature cache', defaultCorpusV2Dir())
-  .option('--split <split>', SPLITS.join(' | '), 'train')
+  .option('--split <split>', `audio sampler's split: ${SPLITS.join(' | ')}`, 'train')
+  .option('--cached-split <split>', 'feature-cache sampler split (train | validation)', 'train')
   .option('--batch <n>', 'batch size', '16')
   .option('--batches <n>', 'batches to time (audio sampler)', '8')
   .option('--cached-batches <n>', 'batches to time (feature-cache sampler)', '80')
+  .option('--resident <n>', 'songs resident in the feature-cache sampler (default 64)', '64')
   .option('--error-crops <n>', 'crops for the feature-domain mix error (0: skip)', '20')
   .parse()
   .opts<{
     corpus: string;
     cachedCorpus: string;
     split: Split;
+    cachedSplit: Split;
     batch: string;
     batches: string;
     cachedBatches: string;
     errorCrops: string;
+    resident: string;
   }>();
 
 const batchSize = Number(options.batch);
@@ -76,18 +80,18 @@ async function benchAudioSampler(): Promise<void> {
 
 function benchCachedSampler(): void {
   const frontEnd = cacheableFrontEnd(DEFAULT_FRONT_END);
-  const songIds = listSongs(options.cachedCorpus, options.split).filter((id) =>
+  const songIds = listSongs(options.cachedCorpus, options.cachedSplit).filter((id) =>
     hasCachedFeatures(options.cachedCorpus, frontEnd, id),
   );
   let start = performance.now();
   const sampler = new CachedExampleSampler({
     corpusDir: options.cachedCorpus,
-    split: options.split,
+    split: options.cachedSplit,
     seed: 1,
     songIds,
   });
   console.log(
-    `feature-cache sampler: ${songIds.length} cached songs in ${options.split} of ${options.cachedCorpus} (${frontEnd.key}); resident pool loaded in ${seconds(start).toFixed(2)} s`,
+    `feature-cache sampler: ${songIds.length} cached songs in ${options.cachedSplit} of ${options.cachedCorpus} (${frontEnd.key}); resident pool loaded in ${seconds(start).toFixed(2)} s`,
   );
   const cachedBatches = Number(options.cachedBatches);
   sampler.nextBatch(batchSize); // warm-up (JIT)

@@ -241,6 +241,42 @@ describe('feature cache and cached sampler', () => {
 });
 
 describe('feature-domain mixing', () => {
+  it('forms the context as ln(Σ g² E + ε) of the other sounding stems (table logarithm within 1e-3)', () => {
+    const sampler = new CachedExampleSampler({
+      corpusDir,
+      split: 'train',
+      seed: 4,
+      gainRangeDb: 0,
+      fullContextProbability: 1,
+    });
+    const batch = sampler.nextBatch(6);
+    const per = DEFAULT_FRONT_END.nMels * DEFAULT_FRONT_END.chunkFrames;
+    const epsilon = DEFAULT_FRONT_END.logEpsilon;
+    for (let b = 0; b < 6; b++) {
+      const song = readSongFeatures(corpusDir, frontEnd, batch.songIds[b]);
+      const startFrame = batch.startSamples[b] / DEFAULT_FRONT_END.hopLength;
+      const sounding = song.stems.filter((stem) => {
+        let sum = 0;
+        for (let f = startFrame; f < startFrame + 800; f++) sum += stem.hopEnergy[f];
+        return 10 * Math.log10(sum / 800 + 1e-20) >= -50;
+      });
+      const context = sounding.filter((stem) => stem.name !== batch.targetStems[b]);
+      let worst = 0;
+      for (let bin = 0; bin < DEFAULT_FRONT_END.nMels; bin++) {
+        for (let f = 0; f < 800; f++) {
+          let energy = epsilon;
+          for (const stem of context) {
+            const code = stem.codes[bin * stem.frames + startFrame + f];
+            energy += stem.gain ** 2 * (Math.exp(Math.log(epsilon) + code * 0.1) - epsilon);
+          }
+          worst = Math.max(worst, Math.abs(Math.log(energy) - batch.context[b * per + bin * 800 + f]));
+        }
+      }
+      expect(context.length).toBeGreaterThan(0);
+      expect(worst).toBeLessThan(1e-3);
+    }
+  });
+
   it('stays within a fraction of a nat of the exact mix (phase ignored, 8-bit codes)', () => {
     const train = listSongs(corpusDir, 'train');
     const report = measureMixError(corpusDir, train, DEFAULT_FRONT_END, 3, 5);
