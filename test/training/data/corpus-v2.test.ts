@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FRONT_END } from '../../../src/audio/frontend-config.js';
 import { LogMelSpectrogram } from '../../../src/audio/log-mel.js';
@@ -302,6 +304,27 @@ describe('feature-domain mixing', () => {
       await prefetcher.close();
     }
   });
+});
+
+describe('corpus v2 CLI', () => {
+  it('generates with progress, then resumes without redoing finished songs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stemdex-corpus-v2-cli-'));
+    try {
+      const cli = join(import.meta.dirname, '../../../training/data/cli.ts');
+      const args = ['--import', 'tsx', cli, '--out', dir, '--mma', '1', '--generated', '1', '--pool', 'test'];
+      args.push('--no-twins', '--min-seconds', '8', '--max-seconds', '12');
+      const first = await promisify(execFile)(process.execPath, args);
+      expect(first.stdout).toContain('2 songs wanted');
+      expect(first.stdout).toMatch(/\[2\/2\] .* songs\/min, [\d.]+ MB\/song/);
+      const second = await promisify(execFile)(process.execPath, args);
+      expect(second.stdout).toContain('2 complete, 0 to generate');
+      const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+      expect(index.totals.songs).toBe(2);
+      expect(index.bySource).toEqual({ mma: 1, generated: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('Standard MIDI File reader', () => {
