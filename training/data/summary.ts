@@ -37,9 +37,16 @@ export function summariseCorpus(corpusDir: string): CorpusSummary {
     split.songs++;
     split.hours += hours;
     split.songIds.push(songId);
-    if (meta.source) increment((summary.bySource ??= {}), meta.source);
-    if (meta.mma) increment((summary.byFamily ??= {}), meta.mma.family);
-    else increment(summary.byStyle, meta.style);
+    if (meta.source) {
+      summary.bySource ??= {};
+      increment(summary.bySource, meta.source);
+    }
+    if (meta.mma) {
+      summary.byFamily ??= {};
+      increment(summary.byFamily, meta.mma.family);
+    } else {
+      increment(summary.byStyle, meta.style);
+    }
     for (const stem of meta.stems) increment(summary.byInstrument, stem.instrument);
   }
   summary.totals.hours = Number(summary.totals.hours.toFixed(2));
