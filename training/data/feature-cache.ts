@@ -42,13 +42,15 @@ export class FeatureCacheError extends Error {
   }
 }
 
-const NORMALISATION = new Set(['normMean', 'normStd']);
+/** Not hashed: normalisation belongs to a model, and the kind is the key's prefix (a config
+ * without `kind` is log-mel, so `{kind: 'log-mel', ...}` and the same fields share one key). */
+const NOT_HASHED = new Set(['normMean', 'normStd', 'kind']);
 
 /** Short stable hash of the feature-defining part of a front-end config (any kind). */
 export function frontEndKey(config: FrontEndConfig): string {
   const kind = (config as { kind?: string }).kind ?? 'log-mel';
   const fields = Object.keys(config)
-    .filter((key) => !NORMALISATION.has(key))
+    .filter((key) => !NOT_HASHED.has(key))
     .sort()
     .map((key) => [key, (config as Record<string, unknown>)[key]]);
   const hash = createHash('sha256').update(JSON.stringify(fields)).digest('hex').slice(0, 12);

@@ -187,6 +187,11 @@ describe('feature cache and cached sampler', () => {
       frontEndKey(DEFAULT_FRONT_END),
     );
     expect(frontEndKey({ ...DEFAULT_FRONT_END, nMels: 64 })).not.toBe(frontEndKey(DEFAULT_FRONT_END));
+    // An explicit log-mel kind names the same features as a config without one.
+    expect(frontEndKey({ kind: 'log-mel', ...DEFAULT_FRONT_END } as typeof DEFAULT_FRONT_END)).toBe(
+      frontEndKey(DEFAULT_FRONT_END),
+    );
+    expect(frontEndKey(DEFAULT_FRONT_END)).toBe('log-mel-33a85fdba9c2');
   });
 
   it('caches train songs only among these, and their cached stems match the log-mel of the stored audio', () => {
