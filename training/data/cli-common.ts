@@ -33,10 +33,27 @@ export function writeIndex(corpusDir: string): CorpusSummary {
   return summary;
 }
 
+/** True while process `pid` exists (signal 0 only checks; EPERM means it exists but is not ours). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the `.tmp-<songId>-<pid>` folders of interrupted runs; a folder whose process still
+ * runs (another run on the same corpus) is left alone.
+ */
 export function removeStaleTempDirs(corpusDir: string): void {
   const dir = songsDir(corpusDir);
   if (!existsSync(dir)) return;
   for (const entry of readdirSync(dir)) {
-    if (entry.startsWith('.tmp-')) rmSync(join(dir, entry), { recursive: true, force: true });
+    if (!entry.startsWith('.tmp-')) continue;
+    const pid = Number(/-(\d+)$/.exec(entry)?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) continue;
+    rmSync(join(dir, entry), { recursive: true, force: true });
   }
 }

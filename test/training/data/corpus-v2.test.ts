@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -321,8 +321,15 @@ describe('corpus v2 CLI', () => {
       const first = await promisify(execFile)(process.execPath, args);
       expect(first.stdout).toContain('2 songs wanted');
       expect(first.stdout).toMatch(/\[2\/2\] .* songs\/min, [\d.]+ MB\/song/);
+      // An interrupted run's temp folder goes; one of a live run (this test's process) stays.
+      const dead = join(dir, 'songs', '.tmp-gen-000005-999999999');
+      const live = join(dir, 'songs', `.tmp-gen-000006-${process.pid}`);
+      mkdirSync(dead);
+      mkdirSync(live);
       const second = await promisify(execFile)(process.execPath, args);
       expect(second.stdout).toContain('2 complete, 0 to generate');
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(live)).toBe(true);
       const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
       expect(index.totals.songs).toBe(2);
       expect(index.bySource).toEqual({ mma: 1, generated: 1 });
