@@ -69,9 +69,9 @@ export class CachedExampleSampler {
   private readonly pool: ResidentSong[] = [];
   /** Energies of stems beyond the third of a context. */
   private readonly accumulator: Float32Array;
-  /** One bin row of mixed energy, and its bits for the table logarithm. */
-  private readonly row: Float32Array;
-  private readonly rowBits: Uint32Array;
+  /** One mixed energy as float32, and its bits for the table logarithm. */
+  private readonly cell = new Float32Array(1);
+  private readonly cellBits = new Uint32Array(this.cell.buffer);
   private readonly logTable: Float32Array;
   /** One energy table per mixed stem (a song has at most 16 channels, plus a leaked target). */
   private readonly scaledTables = Array.from({ length: 17 }, () => new Float32Array(256));
@@ -98,8 +98,6 @@ export class CachedExampleSampler {
     this.fullContextProbability = options.fullContextProbability ?? 0;
     this.energies = Float32Array.from(codeEnergies(this.config.logEpsilon));
     this.accumulator = new Float32Array(this.frontEnd.bins * this.config.chunkFrames);
-    this.row = new Float32Array(this.config.chunkFrames);
-    this.rowBits = new Uint32Array(this.row.buffer);
     this.logTable = normalisedLogTable(this.config);
     for (const songId of this.rng.shuffle(this.songIds).slice(0, this.residentSongs))
       this.pool.push(this.load(songId));
@@ -128,18 +126,19 @@ export class CachedExampleSampler {
     return mixGain * 10 ** (this.rng.uniform(-this.gainRangeDb, this.gainRangeDb) / 20);
   }
 
-  /** Per-stem energy tables scaled by the stem's power: one multiply per code value, not per bin. */
-  private scaledTable(index: number, power: number): Float32Array {
+  /** Per-stem energy tables scaled by the stem's power (plus `offset`): one multiply per code value. */
+  private scaledTable(index: number, power: number, offset = 0): Float32Array {
     const table = this.scaledTables[index];
-    for (let q = 0; q < 256; q++) table[q] = power * this.energies[q];
+    for (let q = 0; q < 256; q++) table[q] = power * this.energies[q] + offset;
     return table;
   }
 
   /**
-   * ln(Σ g_i² (E_i + ε) + ε(1 − Σ g_i²)) normalised, into `out` at `offset`: per bin row, the
-   * stems' scaled energies are summed into a row of float32 and each value's logarithm is read
-   * from the table by its bits. Up to three stems are summed in one pass; more are first added
-   * into the accumulator.
+   * ln(Σ g_i² (E_i + ε) + ε(1 − Σ g_i²)) = ln(Σ g_i² E_i + ε) normalised, into `out` at `offset`.
+   * Per value, up to three stems' pre-scaled energies are summed (the correction for the stems'
+   * own ε rides in the first table; stems beyond the third are first added into the
+   * accumulator), the sum is stored as float32 and its logarithm read from the table by its bits.
+   * The sum is at least ε, so the bits always index the table.
    */
   private writeContext(
     stems: readonly CachedStem[],
@@ -151,9 +150,8 @@ export class CachedExampleSampler {
     const { chunkFrames, logEpsilon } = this.config;
     const bins = this.frontEnd.bins;
     const powerSum = powers.reduce((sum, power) => sum + power, 0);
-    // Each code's energy carries its own ε; the mix has one.
     const correction = logEpsilon * (1 - powerSum);
-    const { row, rowBits, logTable, accumulator } = this;
+    const { cell, cellBits, logTable, accumulator } = this;
     const extra = stems.length > 3 ? stems.length - 3 : 0;
     if (extra > 0) {
       accumulator.fill(0);
@@ -168,29 +166,39 @@ export class CachedExampleSampler {
       }
     }
     const main = stems.slice(extra);
-    const tables = main.map((_, k) => this.scaledTable(extra + k, powers[extra + k]));
-    const [t0, t1, t2] = tables;
-    const [c0, c1, c2] = main.map((stem) => stem.codes);
+    const t0 = this.scaledTable(extra, powers[extra], correction);
+    const t1 = main.length > 1 ? this.scaledTable(extra + 1, powers[extra + 1]) : t0;
+    const t2 = main.length > 2 ? this.scaledTable(extra + 2, powers[extra + 2]) : t0;
+    const c0 = main[0].codes;
+    const c1 = main[Math.min(1, main.length - 1)].codes;
+    const c2 = main[Math.min(2, main.length - 1)].codes;
     const frames = main.map((stem) => stem.frames);
     for (let bin = 0; bin < bins; bin++) {
       const a0 = bin * frames[0] + startFrame;
+      const a1 = bin * frames[Math.min(1, main.length - 1)] + startFrame;
+      const a2 = bin * frames[Math.min(2, main.length - 1)] + startFrame;
       const to = bin * chunkFrames;
-      if (main.length === 1) {
-        for (let f = 0; f < chunkFrames; f++) row[f] = correction + t0[c0[a0 + f]];
-      } else if (main.length === 2) {
-        const a1 = bin * frames[1] + startFrame;
-        for (let f = 0; f < chunkFrames; f++) row[f] = correction + t0[c0[a0 + f]] + t1[c1[a1 + f]];
-      } else {
-        const a1 = bin * frames[1] + startFrame;
-        const a2 = bin * frames[2] + startFrame;
-        for (let f = 0; f < chunkFrames; f++)
-          row[f] = correction + t0[c0[a0 + f]] + t1[c1[a1 + f]] + t2[c2[a2 + f]];
-      }
-      if (extra > 0) for (let f = 0; f < chunkFrames; f++) row[f] += accumulator[to + f];
       const at = offset + to;
-      for (let f = 0; f < chunkFrames; f++) {
-        if (row[f] < logEpsilon) row[f] = logEpsilon;
-        out[at + f] = logTable[rowBits[f] >>> LOG_TABLE_SHIFT];
+      if (main.length === 1) {
+        for (let f = 0; f < chunkFrames; f++) {
+          cell[0] = t0[c0[a0 + f]];
+          out[at + f] = logTable[cellBits[0] >>> LOG_TABLE_SHIFT];
+        }
+      } else if (main.length === 2) {
+        for (let f = 0; f < chunkFrames; f++) {
+          cell[0] = t0[c0[a0 + f]] + t1[c1[a1 + f]];
+          out[at + f] = logTable[cellBits[0] >>> LOG_TABLE_SHIFT];
+        }
+      } else if (extra === 0) {
+        for (let f = 0; f < chunkFrames; f++) {
+          cell[0] = t0[c0[a0 + f]] + t1[c1[a1 + f]] + t2[c2[a2 + f]];
+          out[at + f] = logTable[cellBits[0] >>> LOG_TABLE_SHIFT];
+        }
+      } else {
+        for (let f = 0; f < chunkFrames; f++) {
+          cell[0] = accumulator[to + f] + t0[c0[a0 + f]] + t1[c1[a1 + f]] + t2[c2[a2 + f]];
+          out[at + f] = logTable[cellBits[0] >>> LOG_TABLE_SHIFT];
+        }
       }
     }
   }
