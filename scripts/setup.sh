@@ -6,7 +6,10 @@ cd "$(dirname "$0")/.."
 
 # nginx and redis-server: the load-balanced replica test (test/deploy/load-balancer.test.ts).
 # chromium: the web app's end-to-end tests drive Debian's headless Chromium (playwright-core, no browser download).
-APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config nginx redis-server chromium)
+# mma, csound-soundfont (4 MB GM bank) and timgm6mb-soundfont (6 MB, the held-out timbre) let the
+# tests render corpus v2 songs; the large SoundFonts of the full corpus: scripts/setup-corpus.sh.
+APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config nginx redis-server chromium
+  mma csound-soundfont timgm6mb-soundfont)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

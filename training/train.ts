@@ -81,6 +81,8 @@ function ensureCorpus(config: TrainConfig): void {
       '--import',
       'tsx',
       'training/data/cli.ts',
+      '--format',
+      'v1',
       '--songs',
       String(config.corpus.songs),
       '--out',

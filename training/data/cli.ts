@@ -1,23 +1,26 @@
-import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { formatDuration } from '../run/progress.js';
+import { type CliOptions, INDEX_EVERY, removeStaleTempDirs, writeIndex } from './cli-common.js';
+import { mainV2 } from './cli-v2.js';
 import {
   defaultCorpusDir,
   isSongCurrent,
   SPLITS,
   type Split,
   songIdForSeed,
-  songsDir,
   splitForSeed,
 } from './corpus.js';
 import { describeSong, generateSong } from './generate.js';
-import { type CorpusSummary, summariseCorpus } from './summary.js';
 
 /**
- * `npm run corpus -- --songs 3000 --workers 2`: generates (or resumes) the corpus. Songs are
- * seeds `start .. start+songs-1`; finished songs are skipped, so re-running continues where an
- * interrupted run stopped. Each worker slot runs one fluidsynth process at a time.
+ * `npm run corpus`: generates (or resumes) a corpus. Finished songs are skipped, so re-running
+ * continues where an interrupted run stopped; each worker slot renders one song at a time.
+ *
+ * - `--format v2` (default): corpus v2 in `$STEMDEX_CACHE_DIR/corpus-v2`: `--mma` MMA songs and
+ *   `--generated` generated songs (seeds 0..n-1 of each, interleaved), the held-out-timbre twin of
+ *   every test song, and the feature cache of each front end (`--front-end`, default log-mel).
+ * - `--format v1`: the original corpus (`--songs` seeds from `--start`, WAV, FluidR3 only).
+ * - `--features-only`: builds missing feature caches of the v2 songs on disk (e.g. for a new front end).
  */
 
 function positiveInt(value: string): number {
@@ -33,37 +36,8 @@ function splitName(value: string): Split {
   return value as Split;
 }
 
-interface CliOptions {
-  songs: number;
-  start: number;
-  workers: number;
-  split?: Split;
-  out: string;
-  minSeconds: number;
-  maxSeconds: number;
-}
-
-/** index.json is refreshed every this many songs, so an interrupted run still leaves a recent one. */
-const INDEX_EVERY = 100;
-
-function writeIndex(corpusDir: string): CorpusSummary {
-  const summary = summariseCorpus(corpusDir);
-  const path = join(corpusDir, 'index.json');
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(summary, null, 1)}\n`);
-  renameSync(`${path}.tmp`, path);
-  return summary;
-}
-
-function removeStaleTempDirs(corpusDir: string): void {
-  const dir = songsDir(corpusDir);
-  if (!existsSync(dir)) return;
-  for (const entry of readdirSync(dir)) {
-    if (entry.startsWith('.tmp-')) rmSync(join(dir, entry), { recursive: true, force: true });
-  }
-}
-
-async function main(options: CliOptions): Promise<void> {
-  const corpusDir = options.out;
+async function mainV1(options: CliOptions): Promise<void> {
+  const corpusDir = options.out ?? defaultCorpusDir();
   removeStaleTempDirs(corpusDir);
   const seeds: number[] = [];
   for (let seed = options.start; seed < options.start + options.songs; seed++) {
@@ -107,16 +81,45 @@ async function main(options: CliOptions): Promise<void> {
 const program = new Command()
   .name('corpus')
   .description('Generate the multitrack training corpus (resumable).')
-  .option('--songs <n>', 'number of song seeds to cover', positiveInt, 3000)
-  .option('--start <seed>', 'first seed', positiveInt, 0)
+  .option(
+    '--format <v1|v2>',
+    'corpus v2 (default) or the original v1',
+    (value) => {
+      if (value !== 'v1' && value !== 'v2') throw new InvalidArgumentError('v1 or v2');
+      return value;
+    },
+    'v2',
+  )
+  .option('--mma <n>', 'v2: MMA songs (seeds 0..n-1)', positiveInt, 3400)
+  .option('--generated <n>', 'v2: generated songs (seeds 0..n-1)', positiveInt, 3000)
+  .option('--no-twins', 'v2: skip the held-out-timbre twins of the test songs')
+  .option(
+    '--pool <full|test>',
+    'v2: SoundFont pool (test: the two small ones setup.sh installs)',
+    (value) => {
+      if (value !== 'full' && value !== 'test') throw new InvalidArgumentError('full or test');
+      return value;
+    },
+    'full',
+  )
+  .option(
+    '--front-end <file>',
+    'v2: FrontEndConfig JSON to cache features for (repeatable; default log-mel)',
+    (value, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
+  .option('--features-only', 'v2: only build missing feature caches of songs on disk', false)
+  .option('--songs <n>', 'v1: number of song seeds to cover', positiveInt, 3000)
+  .option('--start <seed>', 'v1: first seed', positiveInt, 0)
   .option('--workers <n>', 'songs rendered concurrently', positiveInt, 1)
   .option('--split <split>', `only songs of this split (${SPLITS.join(', ')})`, splitName)
-  .option('--out <dir>', 'corpus folder', defaultCorpusDir())
+  .option('--out <dir>', 'corpus folder (default $STEMDEX_CACHE_DIR/corpus-v2, v1: .../corpus)')
   .option('--min-seconds <s>', 'shortest song', positiveInt, 30)
   .option('--max-seconds <s>', 'longest song', positiveInt, 60);
 
 program.parse();
-main(program.opts<CliOptions>()).catch((error: unknown) => {
+const cliOptions = program.opts<CliOptions>();
+(cliOptions.format === 'v1' ? mainV1 : mainV2)(cliOptions).catch((error: unknown) => {
   console.error(error);
   process.exitCode = 1;
 });

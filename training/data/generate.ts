@@ -169,7 +169,7 @@ export async function generateSong(
   for (const [index, stem] of stems.entries()) {
     await writeFile(join(tempDir, stem.file), encodeWav([stored[index]], sampleRate, { bitDepth: 16 }));
   }
-  await writeFile(join(tempDir, meta.mix.file), encodeWav([mix], sampleRate, { bitDepth: 16 }));
+  await writeFile(join(tempDir, 'mix.wav'), encodeWav([mix], sampleRate, { bitDepth: 16 }));
   await writeFile(join(tempDir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
   if (isSongCurrent(corpusDir, songId)) {
     // Another run finished the same song first; its copy is identical (same seed, same version).

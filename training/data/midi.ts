@@ -7,7 +7,9 @@
 export type MidiEvent =
   | { kind: 'note'; time: number; duration: number; channel: number; pitch: number; velocity: number }
   | { kind: 'program'; time: number; channel: number; program: number }
-  | { kind: 'control'; time: number; channel: number; controller: number; value: number };
+  | { kind: 'control'; time: number; channel: number; controller: number; value: number }
+  /** 14-bit pitch wheel, 8192 = centre. */
+  | { kind: 'pitchBend'; time: number; channel: number; value: number };
 
 /** Ticks per quarter note; at the fixed 120 BPM one tick is 1/960 s, finer than humanisation. */
 export const TICKS_PER_QUARTER = 480;
@@ -56,6 +58,9 @@ function toRawEvents(event: MidiEvent): RawEvent[] {
       checkRange('controller', event.controller, 127);
       checkRange('control value', event.value, 127);
       return [{ tick, priority: 1, bytes: [0xb0 | event.channel, event.controller, event.value] }];
+    case 'pitchBend':
+      checkRange('pitch bend', event.value, 16383);
+      return [{ tick, priority: 1, bytes: [0xe0 | event.channel, event.value & 0x7f, event.value >> 7] }];
     case 'note': {
       checkRange('pitch', event.pitch, 127);
       checkRange('velocity', event.velocity, 127);

@@ -9,6 +9,8 @@ import type { ExampleSamplerOptions, TrainingBatch } from './sampler.js';
 
 export interface PrefetchWorkerData extends ExampleSamplerOptions {
   batchSize: number;
+  /** Draw examples from the corpus's feature cache (CachedExampleSampler) instead of its audio. */
+  featureCache?: boolean;
 }
 
 export interface PrefetchingSamplerOptions extends PrefetchWorkerData {

@@ -111,36 +111,47 @@ export interface RenderedStems {
 export async function renderStems(score: RenderableScore, options: RenderOptions): Promise<RenderedStems> {
   const soundfont = options.soundfont ?? DEFAULT_SOUNDFONT;
   const binary = options.fluidsynth ?? 'fluidsynth';
+  const version = await checkRenderer(binary, soundfont);
+  const { midi, offsets } = combinedMidi(score);
+  const args = ['-R', '0', '-C', '0', '-g', String(MASTER_GAIN)];
+  const interleaved = await runFluidsynth(binary, soundfont, midi, options.sampleRate, args);
+  const length = Math.round(score.durationSeconds * options.sampleRate);
+  const stems = new Map<string, Float32Array>();
+  score.stems.forEach((stem, index) => {
+    stems.set(stem.name, cutStem(interleaved, Math.round(offsets[index] * options.sampleRate), length));
+  });
+  return { stems, renderer: { name: 'fluidsynth', version, soundfont, sampleRate: options.sampleRate } };
+}
+
+/** The fluidsynth version; throws RENDERER_MISSING when the binary or the SoundFont is absent. */
+export async function checkRenderer(binary: string, soundfont: string): Promise<string> {
   if (!existsSync(soundfont)) {
     throw new RendererError(
       'RENDERER_MISSING',
       `SoundFont ${soundfont} not found (apt-get install fluid-soundfont-gm)`,
     );
   }
-  let version: string;
   try {
-    version = await fluidsynthVersion(binary);
+    return await fluidsynthVersion(binary);
   } catch {
     throw new RendererError('RENDERER_MISSING', `${binary} not runnable (apt-get install fluidsynth)`);
   }
+}
+
+/** Renders a MIDI file offline; returns interleaved stereo float samples. */
+export async function runFluidsynth(
+  binary: string,
+  soundfont: string,
+  midi: Uint8Array,
+  sampleRate: number,
+  settings: readonly string[],
+): Promise<Float32Array> {
   const dir = await mkdtemp(join(tmpdir(), 'stemdex-render-'));
   try {
-    const { midi, offsets } = combinedMidi(score);
     const midiPath = join(dir, 'song.mid');
     const rawPath = join(dir, 'song.f32');
     await writeFile(midiPath, midi);
-    const args = [
-      '-ni',
-      '-q',
-      '-R',
-      '0',
-      '-C',
-      '0',
-      '-g',
-      String(MASTER_GAIN),
-      '-r',
-      String(options.sampleRate),
-    ];
+    const args = ['-ni', '-q', ...settings, '-r', String(sampleRate)];
     args.push('-T', 'raw', '-O', 'float', '-E', 'little', '-F', rawPath, soundfont, midiPath);
     try {
       await run(binary, args, { maxBuffer: 1 << 20 });
@@ -148,25 +159,21 @@ export async function renderStems(score: RenderableScore, options: RenderOptions
       throw new RendererError('RENDER_FAILED', `fluidsynth failed: ${(error as Error).message}`);
     }
     const bytes = await readFile(rawPath);
-    const interleaved = new Float32Array(
-      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-    );
-    const length = Math.round(score.durationSeconds * options.sampleRate);
-    const stems = new Map<string, Float32Array>();
-    score.stems.forEach((stem, index) => {
-      const start = Math.round(offsets[index] * options.sampleRate);
-      const left = new Float32Array(length);
-      const right = new Float32Array(length);
-      for (let i = 0; i < length; i++) {
-        const at = 2 * (start + i);
-        if (at + 1 >= interleaved.length) break;
-        left[i] = interleaved[at];
-        right[i] = interleaved[at + 1];
-      }
-      stems.set(stem.name, downmixToMono([left, right]));
-    });
-    return { stems, renderer: { name: 'fluidsynth', version, soundfont, sampleRate: options.sampleRate } };
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** One stem's window of the combined render, downmixed to mono (zeros past the end of the render). */
+export function cutStem(interleaved: Float32Array, start: number, length: number): Float32Array {
+  const left = new Float32Array(length);
+  const right = new Float32Array(length);
+  for (let i = 0; i < length; i++) {
+    const at = 2 * (start + i);
+    if (at + 1 >= interleaved.length) break;
+    left[i] = interleaved[at];
+    right[i] = interleaved[at + 1];
+  }
+  return downmixToMono([left, right]);
 }

@@ -33,6 +33,15 @@ export interface SongPlanOptions {
   durationRange?: readonly [number, number];
   /** Force a style instead of drawing one from the seed. */
   style?: string;
+  /** Force the meter (beats per bar) instead of the style's draw (the MMA source: the groove's). */
+  beatsPerBar?: number;
+  /** Tempo range instead of the style's (the MMA source: the groove family's). */
+  tempoRange?: readonly [number, number];
+  /**
+   * Keep the song (bars + 1 s tail) inside durationRange whenever some whole number of 4-bar
+   * blocks fits (corpus v2); without it the block count is rounded and may fall a little outside.
+   */
+  strictDuration?: boolean;
 }
 
 export const DEFAULT_DURATION_RANGE: readonly [number, number] = [30, 60];
@@ -99,15 +108,24 @@ export function generateSongPlan(seed: number, options: SongPlanOptions = {}): S
   const style = options.style
     ? (STYLES.find((candidate) => candidate.name === options.style) ?? styleForSeed(seed))
     : styleForSeed(seed);
-  const tempo = rng.int(style.tempo[0], style.tempo[1]);
-  const beatsPerBar = rng.weighted(style.meters);
+  // Both draws happen with or without the overrides, so the rest of the plan stays the same.
+  const [minTempo, maxTempo] = options.tempoRange ?? style.tempo;
+  const tempo = rng.int(minTempo, maxTempo);
+  const drawnMeter = rng.weighted(style.meters);
+  const beatsPerBar = options.beatsPerBar ?? drawnMeter;
   const mode: Mode = rng.weighted(style.modes);
   const key: Key = { tonic: rng.int(0, 11), mode };
   const swing = rng.uniform(style.swing[0], style.swing[1]);
   const [minSeconds, maxSeconds] = options.durationRange ?? DEFAULT_DURATION_RANGE;
   const targetSeconds = rng.uniform(minSeconds, maxSeconds);
   const secondsPerBar = barSeconds({ tempo, beatsPerBar });
-  const blocks = Math.max(1, Math.round(targetSeconds / secondsPerBar / 4));
+  let blocks = Math.max(1, Math.round(targetSeconds / secondsPerBar / 4));
+  if (options.strictDuration) {
+    const blockSeconds = 4 * secondsPerBar;
+    const fewest = Math.max(1, Math.ceil((minSeconds - 1) / blockSeconds));
+    const most = Math.floor((maxSeconds - 1) / blockSeconds);
+    if (fewest <= most) blocks = Math.min(most, Math.max(fewest, blocks));
+  }
   const bars = blocks * 4;
   const sections = buildSections(bars, rng);
   const sevenths = rng.chance(style.sevenths);

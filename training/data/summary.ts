@@ -5,7 +5,11 @@ export interface CorpusSummary {
   generatedAt: string;
   totals: { songs: number; hours: number; stems: number };
   bySplit: Partial<Record<Split, { songs: number; hours: number; songIds: string[] }>>;
+  /** Generated songs per style (v1 and v2 `generated` songs). */
   byStyle: Record<string, number>;
+  /** v2: songs per source, and MMA songs per groove family. */
+  bySource?: Record<string, number>;
+  byFamily?: Record<string, number>;
   /** Stems per instrument label. */
   byInstrument: Record<string, number>;
 }
@@ -33,7 +37,16 @@ export function summariseCorpus(corpusDir: string): CorpusSummary {
     split.songs++;
     split.hours += hours;
     split.songIds.push(songId);
-    increment(summary.byStyle, meta.style);
+    if (meta.source) {
+      summary.bySource ??= {};
+      increment(summary.bySource, meta.source);
+    }
+    if (meta.mma) {
+      summary.byFamily ??= {};
+      increment(summary.byFamily, meta.mma.family);
+    } else {
+      increment(summary.byStyle, meta.style);
+    }
     for (const stem of meta.stems) increment(summary.byInstrument, stem.instrument);
   }
   summary.totals.hours = Number(summary.totals.hours.toFixed(2));

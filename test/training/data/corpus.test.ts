@@ -161,6 +161,8 @@ describe('corpus CLI', () => {
         '--import',
         'tsx',
         cli,
+        '--format',
+        'v1',
         '--songs',
         '3',
         '--out',
