@@ -205,7 +205,7 @@ export function listSongs(corpusDir: string, split?: Split): string[] {
  * A stored stem or mix as mono float samples: WAV (v1) parsed in process, FLAC (v2) decoded by
  * ffmpeg (synchronously, so `loadSong` keeps its signature; ~30 ms a file).
  */
-function readMonoAudio(path: string): Float32Array {
+export function readMonoAudio(path: string): Float32Array {
   if (!path.endsWith('.flac')) return parseWav(readFileSync(path)).channels[0];
   let bytes: Buffer;
   try {

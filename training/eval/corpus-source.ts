@@ -2,9 +2,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { resample } from '../../src/audio/resample.js';
-import { parseWav } from '../../src/audio/wav.js';
 import { isInstrument } from '../../src/instruments.js';
-import { CorpusError, type SongMeta, SongMetaSchema, songDir, songsDir } from '../data/corpus.js';
+import {
+  CorpusError,
+  readMonoAudio,
+  type SongMeta,
+  SongMetaSchema,
+  songDir,
+  songsDir,
+} from '../data/corpus.js';
 import type { EvalSong, SongSource } from './types.js';
 
 /** Modes with a minor third count as minor for the 24-class key probe (dorian joins minor, mixolydian major). */
@@ -78,7 +84,8 @@ export function corpusSongSource(
         barSeconds: meta.barSeconds,
         stems: meta.stems.map((stem) => {
           if (!isInstrument(stem.instrument)) throw new Error(`${id}/${stem.name}: unknown instrument`);
-          const stored = parseWav(readFileSync(join(dir, stem.file))).channels[0];
+          // v1 stems are WAV, v2 stems FLAC: the corpus' own reader takes both.
+          const stored = readMonoAudio(join(dir, stem.file));
           const signal =
             meta.sampleRate === sampleRate ? stored : resample(stored, meta.sampleRate, sampleRate);
           return { name: stem.name, instrument: stem.instrument, signal: scaled(signal, stem.gain) };
