@@ -210,35 +210,45 @@ describe('bulk ingestion under the rate limit', () => {
 
 describe('backpressure', () => {
   it('answers 503 QUEUE_FULL with Retry-After when the inference queue is full', async () => {
-    // Batches of one chunk and two audio workers: two long uploads sent together are decoded side
-    // by side; whichever reaches the model second finds the other's chunks still queued (one model
-    // call per chunk, ~150 of them), and its own would take the queue past its bound, so it is
-    // refused at once instead of waiting.
+    // Batches of one chunk: a 20-minute stem submitted straight to the model queues its ~300
+    // chunks (4 s hop) at once (an empty queue admits any number), and the model works them off one call
+    // at a time. An upload that reaches the model while they wait would take the queue past its
+    // bound of 10, so it is refused at once instead of waiting. The upload is sent only once the
+    // queue is seen full, and decoding its 8 s takes a few ms against the 150 or more model calls
+    // still ahead, so the order does not depend on the machine's speed.
     const dir = tempDir();
     dirs.push(dir);
-    const config = await testConfig(dir.path, {
-      STEMDEX_QUEUE_MAX: '10',
-      STEMDEX_BATCH_MAX_SIZE: '1',
-      STEMDEX_AUDIO_WORKERS: '2',
-    });
-    const queuedModel = await loadTestModel(config);
+    const config = await testConfig(dir.path, { STEMDEX_QUEUE_MAX: '10', STEMDEX_BATCH_MAX_SIZE: '1' });
+    const registry = new Registry();
+    const queuedModel = await loadTestModel(config, registry);
+    const encoderQueueDepth = async () => {
+      const gauge = await registry.getSingleMetric('stemdex_inference_queue_depth')!.get();
+      return gauge.values.find((value) => value.labels.graph === 'encoder')?.value ?? 0;
+    };
     const app = await startApp(config, { model: queuedModel });
     try {
-      const long = wavBytes(
-        Float32Array.from({ length: 600 * SAMPLE_RATE }, (_, i) => 0.3 * Math.sin(i * 0.1)),
-      );
-      const upload = () =>
-        request(app.server).post('/v1/stems').field('instrument', 'piano').attach('file', long, 'p.wav');
-      const responses = await Promise.all([upload(), upload()]);
-      expect(responses.map((response) => response.status).sort()).toEqual([201, 503]);
-      const refused = responses.find((response) => response.status === 503)!;
+      const tone = (seconds: number) =>
+        wavBytes(Float32Array.from({ length: seconds * SAMPLE_RATE }, (_, i) => 0.3 * Math.sin(i * 0.1)));
+      const hog = queuedModel.embedStem(tone(1200), { maxDurationSeconds: 1200 });
+      await waitFor(async () => ((await encoderQueueDepth()) > 150 ? true : undefined), 60_000);
+      const refused = await request(app.server)
+        .post('/v1/stems')
+        .field('instrument', 'piano')
+        .attach('file', tone(8), 'p.wav');
       expectError(refused, 503, 'QUEUE_FULL');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect((await hog).chunks.length).toBeGreaterThan(150);
+      // Once the queue has drained the same upload is taken.
+      const accepted = await request(app.server)
+        .post('/v1/stems')
+        .field('instrument', 'piano')
+        .attach('file', tone(8), 'p.wav');
+      expect(accepted.status, JSON.stringify(accepted.body)).toBe(201);
     } finally {
       await app.close();
       await queuedModel.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('observability', () => {
