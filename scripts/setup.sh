@@ -2,6 +2,8 @@
 # Installs everything stemdex needs on a fresh Debian machine, from the npm registry and Debian's
 # apt repositories only, then builds the TypeScript and the native training kernels.
 set -euo pipefail
+# shellcheck source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 cd "$(dirname "$0")/.."
 
 # nginx and redis-server: the load-balanced replica test (test/deploy/load-balancer.test.ts).
@@ -11,16 +13,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(fluidsynth fluid-soundfont-gm ffmpeg libopenblas-dev pkg-config nginx redis-server chromium
   mma csound-soundfont timgm6mb-soundfont)
 
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+apt_install_missing "${APT_PACKAGES[@]}"
 
 # onnxruntime-node's own installer would fetch CUDA binaries from outside the npm registry: skip it
 # (an environment variable: npm warns about unknown .npmrc keys); the bundled CPU binaries are used.

@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePort } from './free-port.js';
+import { onFreePort, startServerProcess } from './server-process.js';
 
 /**
  * nginx (Debian package) as the load balancer in front of stemdex replicas, on a loopback port,
@@ -62,57 +61,26 @@ ${upstreams.map((address) => `    server ${address} max_fails=1 fail_timeout=10s
 export async function startNginx(dir: string, upstreams: string[]): Promise<Nginx> {
   // Worker processes may run as another user: they must reach the temp folders.
   chmodSync(dir, 0o755);
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    try {
-      return await startOn(dir, port, upstreams);
-    } catch (error) {
-      if (attempt >= 3) throw error;
-    }
-  }
+  return onFreePort((port) => startOn(dir, port, upstreams));
 }
 
 async function startOn(dir: string, port: number, upstreams: string[]): Promise<Nginx> {
   const conf = join(dir, 'nginx.conf');
+  const log = join(dir, 'error.log');
   writeFileSync(conf, nginxConfig(dir, port, upstreams));
-  const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const errorLog = () => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+  const server = await startServerProcess({
+    command: NGINX,
+    args: ['-p', dir, '-c', conf, '-e', log],
+    ready: () => accepts(port),
+    failure: (output) => `nginx did not start: ${`${output}${errorLog()}`.slice(-2000)}`,
+    // SIGQUIT: graceful; SIGKILL if it lingers.
+    stopSignal: 'SIGQUIT',
   });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  const errors = () => {
-    const log = join(dir, 'error.log');
-    return `${output}${existsSync(log) ? readFileSync(log, 'utf8') : ''}`;
-  };
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(port))) {
-    if (gone || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`nginx did not start: ${errors().slice(-2000)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   return {
     url: `http://127.0.0.1:${port}`,
-    errors,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      // SIGQUIT: graceful; SIGKILL if it lingers.
-      child.kill('SIGQUIT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    errors: () => `${server.output()}${errorLog()}`,
+    stop: () => server.stop(),
   };
 }
 

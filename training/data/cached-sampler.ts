@@ -9,7 +9,15 @@ import {
   readSongFeatures,
 } from './feature-cache.js';
 import { Rng } from './random.js';
-import { type ExampleSamplerOptions, SamplerError, type TrainingBatch } from './sampler.js';
+import { ResidentPool } from './resident-pool.js';
+import {
+  drawContext,
+  type ExampleSamplerOptions,
+  emptyBatch,
+  randomGain,
+  SamplerError,
+  type TrainingBatch,
+} from './sampler.js';
 
 /**
  * ExampleSampler's examples formed in the feature domain from the per-stem feature cache
@@ -59,14 +67,12 @@ export class CachedExampleSampler {
   readonly frontEnd: CacheableFrontEnd;
   private readonly corpusDir: string;
   private readonly rng: Rng;
-  private readonly residentSongs: number;
-  private readonly examplesPerSwap: number;
   private readonly gainRangeDb: number;
   private readonly silenceDb: number;
   private readonly targetLeak: number;
   private readonly fullContextProbability: number;
   private readonly energies: Float32Array;
-  private readonly pool: ResidentSong[] = [];
+  private readonly pool: ResidentPool<ResidentSong>;
   /** Energies of stems beyond the third of a context. */
   private readonly accumulator: Float32Array;
   /** One mixed energy as float32, and its bits for the table logarithm. */
@@ -76,7 +82,6 @@ export class CachedExampleSampler {
   /** One energy table per mixed stem (a song has at most 16 channels, plus a leaked target). */
   private readonly scaledTables = Array.from({ length: 17 }, () => new Float32Array(256));
   private readonly targetLog = new Float32Array(256);
-  private examplesSinceSwap = 0;
 
   constructor(options: CachedSamplerOptions) {
     if ((options as ExampleSamplerOptions).teacherColumns)
@@ -90,8 +95,6 @@ export class CachedExampleSampler {
     if (this.songIds.length === 0)
       throw new SamplerError('EMPTY_SPLIT', `no songs in split ${options.split} of ${options.corpusDir}`);
     this.rng = new Rng(options.seed);
-    this.residentSongs = Math.min(options.residentSongs ?? 64, this.songIds.length);
-    this.examplesPerSwap = options.examplesPerSwap ?? 8;
     this.gainRangeDb = options.gainRangeDb ?? 6;
     this.silenceDb = options.silenceDb ?? -50;
     this.targetLeak = options.targetLeak ?? 0;
@@ -99,8 +102,14 @@ export class CachedExampleSampler {
     this.energies = Float32Array.from(codeEnergies(this.config.logEpsilon));
     this.accumulator = new Float32Array(this.frontEnd.bins * this.config.chunkFrames);
     this.logTable = normalisedLogTable(this.config);
-    for (const songId of this.rng.shuffle(this.songIds).slice(0, this.residentSongs))
-      this.pool.push(this.load(songId));
+    this.pool = new ResidentPool(
+      this.rng,
+      this.songIds,
+      Math.min(options.residentSongs ?? 64, this.songIds.length),
+      options.examplesPerSwap ?? 8,
+      (songId) => this.load(songId),
+      (entry) => entry.song.songId,
+    );
   }
 
   private load(songId: string): ResidentSong {
@@ -111,19 +120,6 @@ export class CachedExampleSampler {
       return sums;
     });
     return { song, frames: Math.min(...song.stems.map((stem) => stem.frames)), energySums };
-  }
-
-  private maybeSwap(): void {
-    if (++this.examplesSinceSwap < this.examplesPerSwap || this.residentSongs === this.songIds.length) return;
-    this.examplesSinceSwap = 0;
-    const resident = new Set(this.pool.map((entry) => entry.song.songId));
-    let candidate = this.rng.pick(this.songIds);
-    while (resident.has(candidate)) candidate = this.rng.pick(this.songIds);
-    this.pool[this.rng.int(0, this.pool.length - 1)] = this.load(candidate);
-  }
-
-  private randomGain(mixGain: number): number {
-    return mixGain * 10 ** (this.rng.uniform(-this.gainRangeDb, this.gainRangeDb) / 20);
   }
 
   /** Per-stem energy tables scaled by the stem's power (plus `offset`): one multiply per code value. */
@@ -235,7 +231,7 @@ export class CachedExampleSampler {
   private drawInto(batch: TrainingBatch, b: number): void {
     const perExample = this.frontEnd.bins * this.config.chunkFrames;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const entry = this.rng.pick(this.pool);
+      const entry = this.rng.pick(this.pool.songs);
       if (entry.frames < this.config.chunkFrames) continue;
       const startFrame = this.rng.int(0, entry.frames - this.config.chunkFrames);
       const sounding = entry.song.stems.filter((_, index) => this.sounding(entry, index, startFrame));
@@ -243,13 +239,10 @@ export class CachedExampleSampler {
       const targetIndex = this.rng.int(0, sounding.length - 1);
       const target = sounding[targetIndex];
       const others = sounding.filter((_, index) => index !== targetIndex);
-      const chosen =
-        this.fullContextProbability > 0 && this.rng.uniform(0, 1) < this.fullContextProbability
-          ? others
-          : this.rng.shuffle(others).slice(0, this.rng.int(1, others.length));
+      const chosen = drawContext(this.rng, others, this.fullContextProbability);
       const mixed = [...chosen];
-      const powers = chosen.map((stem) => this.randomGain(stem.gain) ** 2);
-      const targetPower = this.randomGain(target.gain) ** 2;
+      const powers = chosen.map((stem) => randomGain(this.rng, stem.gain, this.gainRangeDb) ** 2);
+      const targetPower = randomGain(this.rng, target.gain, this.gainRangeDb) ** 2;
       if (this.targetLeak > 0) {
         mixed.push(target);
         powers.push(this.targetLeak ** 2 * targetPower);
@@ -267,19 +260,9 @@ export class CachedExampleSampler {
 
   /** A batch laid out as ExampleSampler's: [B, bins, chunkFrames] context and target features. */
   nextBatch(batchSize: number): TrainingBatch {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size ${batchSize}`);
-    const perExample = this.frontEnd.bins * this.config.chunkFrames;
-    const batch: TrainingBatch = {
-      context: new Float32Array(batchSize * perExample),
-      target: new Float32Array(batchSize * perExample),
-      instrumentIds: new Int32Array(batchSize),
-      songIds: [],
-      startSamples: new Int32Array(batchSize),
-      targetStems: [],
-      batchSize,
-    };
+    const batch = emptyBatch(batchSize, this.frontEnd.bins * this.config.chunkFrames);
     for (let b = 0; b < batchSize; b++) {
-      this.maybeSwap();
+      this.pool.maybeSwap();
       this.drawInto(batch, b);
     }
     return batch;

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isSilent } from '../../src/audio/chunk.js';
@@ -10,19 +9,18 @@ import { instrumentId } from '../../src/instruments.js';
 import {
   CORPUS_V2_FORMAT_VERSION,
   GENERATOR_V2_VERSION,
-  isSongCurrent,
   type SongMeta,
   type StemMeta,
-  songDir,
-  songsDir,
   splitForSongId,
   TIMBRE_TWIN_SUFFIX,
 } from './corpus.js';
 import { type CacheableFrontEnd, writeSongFeatures } from './feature-cache.js';
 import type { MidiEvent } from './midi.js';
+import { GAIN_SPREAD_DB, mixBelowPeak, peakOf, quantise16, SILENT_STEM_DB, STEM_PEAK } from './mixdown.js';
 import type { GrooveFamily } from './mma-library.js';
 import { composeMmaSong, type SourceStem } from './mma-song.js';
 import { DRUM_CHANNEL, programName } from './programs.js';
+import { publishSong } from './publish-song.js';
 import { Rng } from './random.js';
 import { renderPerformedSong } from './render-timbres.js';
 import { composeSong } from './score.js';
@@ -58,11 +56,6 @@ export interface GenerateV2Options {
   mmaVersion?: string;
 }
 
-const STEM_PEAK = 0.89;
-const MIX_PEAK = 0.89;
-const GAIN_SPREAD_DB = 3;
-const SILENT_STEM_DB = -60;
-const INT16_SCALE = 32768;
 /** Mix level (dB) of each label before the per-song spread; the lead voice on top. */
 const LEVEL_DB: Record<string, number> = {
   drums: 0,
@@ -82,29 +75,6 @@ export function hasFeatureCache(split: string): boolean {
 
 export function v2SongId(source: SongSource, seed: number): string {
   return `${source === 'mma' ? 'mma' : 'gen'}-${String(seed).padStart(6, '0')}`;
-}
-
-function quantise16(samples: Float32Array, gain: number): Float32Array {
-  const out = new Float32Array(samples.length);
-  for (let i = 0; i < samples.length; i++) {
-    const q = Math.max(-INT16_SCALE, Math.min(INT16_SCALE - 1, Math.round(samples[i] * gain * INT16_SCALE)));
-    out[i] = q / INT16_SCALE;
-  }
-  return out;
-}
-
-function peakOf(samples: Float32Array): number {
-  let peak = 0;
-  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]));
-  return peak;
-}
-
-function mixOf(stems: readonly Float32Array[], gains: readonly number[]): Float32Array {
-  const mix = new Float32Array(stems[0].length);
-  stems.forEach((stem, index) => {
-    for (let i = 0; i < mix.length; i++) mix[i] += gains[index] * stem[i];
-  });
-  return mix;
 }
 
 /** The generated source's score as source stems (program and notes on the stem's channel). */
@@ -225,14 +195,12 @@ export async function generateV2Song(
     return quantise16(signal, STEM_PEAK / peakOf(signal));
   });
   const mixRng = new Rng(seed).fork(`mix:${source}`);
-  let gains = keptIndex.map((index) => {
+  const drawnGains = keptIndex.map((index) => {
     const level = LEVEL_DB[composed.stems[index].instrument] ?? -4;
     return 10 ** ((level + mixRng.uniform(-GAIN_SPREAD_DB, GAIN_SPREAD_DB)) / 20);
   });
   if (stored.length === 0) throw new RangeError(`${songId}: every stem rendered silent`);
-  const peak = peakOf(mixOf(stored, gains));
-  if (peak > MIX_PEAK) gains = gains.map((gain) => (gain * MIX_PEAK) / peak);
-  const mix = mixOf(stored, gains);
+  const { gains, mix } = mixBelowPeak(stored, drawnGains);
 
   const stems: StemMeta[] = keptIndex.map((index, k) => {
     const stem = composed.stems[index];
@@ -276,42 +244,33 @@ export async function generateV2Song(
     ...(twin ? { twinOf: baseId } : {}),
   };
 
-  await mkdir(songsDir(corpusDir), { recursive: true });
-  const tempDir = join(songsDir(corpusDir), `.tmp-${songId}-${process.pid}`);
-  await rm(tempDir, { recursive: true, force: true });
-  await mkdir(tempDir);
-  await writeFlacs(
-    tempDir,
-    [
-      ...stems.map((stem, k) => ({ file: stem.file, samples: stored[k] })),
-      ...(meta.mix ? [{ file: meta.mix.file, samples: mix }] : []),
-    ],
-    sampleRate,
-  );
-  await writeFile(join(tempDir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
-  // Only training and validation draw examples from the cache; evaluation reads audio.
-  for (const frontEnd of hasFeatureCache(split) ? options.frontEnds : []) {
-    writeSongFeatures(
-      corpusDir,
-      frontEnd,
-      songId,
-      stems.map((stem, k) => ({
-        header: {
-          name: stem.name,
-          instrument: stem.instrument,
-          instrumentId: stem.instrumentId,
-          gain: stem.gain,
-        },
-        samples: stored[k],
-      })),
+  const created = await publishSong(corpusDir, songId, async (tempDir) => {
+    await writeFlacs(
+      tempDir,
+      [
+        ...stems.map((stem, k) => ({ file: stem.file, samples: stored[k] })),
+        ...(meta.mix ? [{ file: meta.mix.file, samples: mix }] : []),
+      ],
+      sampleRate,
     );
-  }
-  if (isSongCurrent(corpusDir, songId)) {
-    await rm(tempDir, { recursive: true, force: true });
-    return { songId, meta, created: false };
-  }
-  const finalDir = songDir(corpusDir, songId);
-  if (existsSync(finalDir)) await rm(finalDir, { recursive: true, force: true });
-  await rename(tempDir, finalDir);
-  return { songId, meta, created: true };
+    await writeFile(join(tempDir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+    // Only training and validation draw examples from the cache; evaluation reads audio.
+    for (const frontEnd of hasFeatureCache(split) ? options.frontEnds : []) {
+      writeSongFeatures(
+        corpusDir,
+        frontEnd,
+        songId,
+        stems.map((stem, k) => ({
+          header: {
+            name: stem.name,
+            instrument: stem.instrument,
+            instrumentId: stem.instrumentId,
+            gain: stem.gain,
+          },
+          samples: stored[k],
+        })),
+      );
+    }
+  });
+  return { songId, meta, created };
 }

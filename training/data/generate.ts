@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSilent } from '../../src/audio/chunk.js';
 import { meanSquare } from '../../src/audio/level.js';
@@ -8,15 +7,14 @@ import { instrumentId } from '../../src/instruments.js';
 import {
   CORPUS_FORMAT_VERSION,
   GENERATOR_VERSION,
-  isSongCurrent,
   type SongMeta,
   type StemMeta,
-  songDir,
   songIdForSeed,
-  songsDir,
   splitForSeed,
 } from './corpus.js';
+import { GAIN_SPREAD_DB, mixBelowPeak, peakOf, quantise16, SILENT_STEM_DB, STEM_PEAK } from './mixdown.js';
 import { DRUM_CHANNEL, programName } from './programs.js';
+import { publishSong } from './publish-song.js';
 import { Rng } from './random.js';
 import { renderStems } from './render.js';
 import { composeSong, type Role, type Score } from './score.js';
@@ -35,37 +33,11 @@ export interface GenerateOptions {
   soundfont?: string;
 }
 
-/** Stems are stored peak-normalised to this level, so 16 bits are used fully. */
-const STEM_PEAK = 0.89;
-/** The mix's peak after gains are scaled down to avoid clipping. */
-const MIX_PEAK = 0.89;
-/** Per-song random variation of each stem's mix level, in dB. */
-const GAIN_SPREAD_DB = 3;
-/** A rendered stem quieter than this is dropped (a part whose notes all fell past the end). */
-const SILENT_STEM_DB = -60;
-
-const INT16_SCALE = 32768;
-
-/** Rounds to the 16-bit grid exactly as the WAV writer does, so the mix is computed from what is stored. */
-function quantise16(samples: Float32Array): Float32Array {
-  const out = new Float32Array(samples.length);
-  for (let i = 0; i < samples.length; i++) {
-    const q = Math.max(-INT16_SCALE, Math.min(INT16_SCALE - 1, Math.round(samples[i] * INT16_SCALE)));
-    out[i] = q / INT16_SCALE;
-  }
-  return out;
-}
-
-function peakOf(samples: Float32Array): number {
-  let peak = 0;
-  for (let i = 0; i < samples.length; i++) peak = Math.max(peak, Math.abs(samples[i]));
-  return peak;
-}
-
 function rmsDb(samples: Float32Array): number {
   return 20 * Math.log10(Math.sqrt(meanSquare(samples)) + 1e-12);
 }
 
+/** `samples × gain` as float32: the stored v1 stems are quantised from this rounding (see quantise16). */
 function scaled(samples: Float32Array, gain: number): Float32Array {
   const out = new Float32Array(samples.length);
   for (let i = 0; i < samples.length; i++) out[i] = samples[i] * gain;
@@ -74,15 +46,6 @@ function scaled(samples: Float32Array, gain: number): Float32Array {
 
 function levelDb(style: StylePreset, role: Role): number {
   return role === 'drums' ? style.drums.levelDb : style[role].levelDb;
-}
-
-function mixOf(stems: readonly Float32Array[], gains: readonly number[]): Float32Array {
-  const mix = new Float32Array(stems[0].length);
-  stems.forEach((stem, index) => {
-    const gain = gains[index];
-    for (let i = 0; i < mix.length; i++) mix[i] += gain * stem[i];
-  });
-  return mix;
 }
 
 function buildMeta(
@@ -130,7 +93,6 @@ export async function generateSong(
 ): Promise<GeneratedSong> {
   const sampleRate = options.sampleRate ?? 16_000;
   const songId = songIdForSeed(seed);
-  const finalDir = songDir(corpusDir, songId);
   const score = composeSong(seed, { durationRange: options.durationRange });
   const rendered = await renderStems(score, { sampleRate, soundfont: options.soundfont });
   const rng = new Rng(seed).fork('mix');
@@ -140,13 +102,13 @@ export async function generateSong(
     const signal = rendered.stems.get(stem.name)!;
     return quantise16(scaled(signal, STEM_PEAK / peakOf(signal)));
   });
-  let gains = kept.map(
-    (stem) =>
-      10 ** ((levelDb(score.plan.style, stem.name) + rng.uniform(-GAIN_SPREAD_DB, GAIN_SPREAD_DB)) / 20),
+  const { gains, mix } = mixBelowPeak(
+    stored,
+    kept.map(
+      (stem) =>
+        10 ** ((levelDb(score.plan.style, stem.name) + rng.uniform(-GAIN_SPREAD_DB, GAIN_SPREAD_DB)) / 20),
+    ),
   );
-  const peak = peakOf(mixOf(stored, gains));
-  if (peak > MIX_PEAK) gains = gains.map((gain) => (gain * MIX_PEAK) / peak);
-  const mix = mixOf(stored, gains);
 
   const stems: StemMeta[] = kept.map((stem, index) => ({
     name: stem.name,
@@ -162,24 +124,14 @@ export async function generateSong(
   }));
   const meta = buildMeta(score, songId, stems, sampleRate, rendered.renderer);
 
-  await mkdir(songsDir(corpusDir), { recursive: true });
-  const tempDir = join(songsDir(corpusDir), `.tmp-${songId}-${process.pid}`);
-  await rm(tempDir, { recursive: true, force: true });
-  await mkdir(tempDir);
-  for (const [index, stem] of stems.entries()) {
-    await writeFile(join(tempDir, stem.file), encodeWav([stored[index]], sampleRate, { bitDepth: 16 }));
-  }
-  await writeFile(join(tempDir, 'mix.wav'), encodeWav([mix], sampleRate, { bitDepth: 16 }));
-  await writeFile(join(tempDir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
-  if (isSongCurrent(corpusDir, songId)) {
-    // Another run finished the same song first; its copy is identical (same seed, same version).
-    await rm(tempDir, { recursive: true, force: true });
-    return { songId, meta, created: false };
-  }
-  // A song from an older generator version is replaced.
-  if (existsSync(finalDir)) await rm(finalDir, { recursive: true, force: true });
-  await rename(tempDir, finalDir);
-  return { songId, meta, created: true };
+  const created = await publishSong(corpusDir, songId, async (tempDir) => {
+    for (const [index, stem] of stems.entries()) {
+      await writeFile(join(tempDir, stem.file), encodeWav([stored[index]], sampleRate, { bitDepth: 16 }));
+    }
+    await writeFile(join(tempDir, 'mix.wav'), encodeWav([mix], sampleRate, { bitDepth: 16 }));
+    await writeFile(join(tempDir, 'meta.json'), `${JSON.stringify(meta, null, 1)}\n`);
+  });
+  return { songId, meta, created };
 }
 
 export function describeSong(meta: SongMeta): string {

@@ -10,6 +10,7 @@ import { type Instrument, instrumentId } from '../../src/instruments.js';
 import { AcousticTeacher } from './acoustic-teacher.js';
 import { listSongs, loadSong, type SongMeta, type Split } from './corpus.js';
 import { Rng } from './random.js';
+import { ResidentPool } from './resident-pool.js';
 
 /**
  * Training examples as Stem-JEPA takes them: an aligned crop of one song; the target is one
@@ -123,16 +124,13 @@ export class ExampleSampler {
   private readonly corpusDir: string;
   private readonly rng: Rng;
   private readonly cropLength: number;
-  private readonly residentSongs: number;
-  private readonly examplesPerSwap: number;
   private readonly gainRangeDb: number;
   private readonly silenceDb: number;
   private readonly targetLeak: number;
   private readonly fullContextProbability: number;
   private readonly spectrogram: FrontEnd;
   private readonly teacher: AcousticTeacher | undefined;
-  private readonly pool: ResidentSong[] = [];
-  private examplesSinceSwap = 0;
+  private readonly pool: ResidentPool<ResidentSong>;
 
   constructor(options: ExampleSamplerOptions) {
     this.config = options.config ?? DEFAULT_FRONT_END;
@@ -143,8 +141,6 @@ export class ExampleSampler {
     }
     this.rng = new Rng(options.seed);
     this.cropLength = chunkSamples(this.config);
-    this.residentSongs = Math.min(options.residentSongs ?? 32, this.songIds.length);
-    this.examplesPerSwap = options.examplesPerSwap ?? 8;
     this.gainRangeDb = options.gainRangeDb ?? 6;
     this.silenceDb = options.silenceDb ?? -50;
     this.targetLeak = options.targetLeak ?? 0;
@@ -158,8 +154,14 @@ export class ExampleSampler {
         `a ${this.cropLength}-sample crop does not give ${this.config.chunkFrames} frames`,
       );
     }
-    const order = this.rng.shuffle(this.songIds);
-    for (const songId of order.slice(0, this.residentSongs)) this.pool.push(this.load(songId));
+    this.pool = new ResidentPool(
+      this.rng,
+      this.songIds,
+      Math.min(options.residentSongs ?? 32, this.songIds.length),
+      options.examplesPerSwap ?? 8,
+      (songId) => this.load(songId),
+      (song) => song.songId,
+    );
   }
 
   private load(songId: string): ResidentSong {
@@ -183,16 +185,6 @@ export class ExampleSampler {
     };
   }
 
-  /** Replaces one resident song by a song not resident now, so the pool covers the split over time. */
-  private maybeSwap(): void {
-    if (++this.examplesSinceSwap < this.examplesPerSwap || this.residentSongs === this.songIds.length) return;
-    this.examplesSinceSwap = 0;
-    const resident = new Set(this.pool.map((song) => song.songId));
-    let candidate = this.rng.pick(this.songIds);
-    while (resident.has(candidate)) candidate = this.rng.pick(this.songIds);
-    this.pool[this.rng.int(0, this.pool.length - 1)] = this.load(candidate);
-  }
-
   /** The crop as a view when it lies inside the signal, else a zero-padded copy. */
   private crop(samples: Float32Array, start: number): Float32Array {
     if (start + this.cropLength <= samples.length) return samples.subarray(start, start + this.cropLength);
@@ -201,22 +193,11 @@ export class ExampleSampler {
     return out;
   }
 
-  private randomGain(mixGain: number): number {
-    return mixGain * 10 ** (this.rng.uniform(-this.gainRangeDb, this.gainRangeDb) / 20);
-  }
-
-  /** The context stems: all of `others`, or a random non-empty subset of them. */
-  private drawContext<T>(others: T[]): T[] {
-    if (this.fullContextProbability > 0 && this.rng.uniform(0, 1) < this.fullContextProbability)
-      return others;
-    return this.rng.shuffle(others).slice(0, this.rng.int(1, others.length));
-  }
-
   /** One example as raw audio (16 kHz mono), for training and for evaluation code. */
   sampleExample(): RawExample {
-    this.maybeSwap();
+    this.pool.maybeSwap();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const song = this.rng.pick(this.pool);
+      const song = this.rng.pick(this.pool.songs);
       const start = this.rng.int(0, Math.max(0, song.length - this.cropLength));
       const sounding = song.stems
         .map((stem) => ({ stem, crop: this.crop(stem.samples, start) }))
@@ -225,13 +206,13 @@ export class ExampleSampler {
       const targetIndex = this.rng.int(0, sounding.length - 1);
       const target = sounding[targetIndex];
       const others = sounding.filter((_, index) => index !== targetIndex);
-      const chosen = this.drawContext(others);
+      const chosen = drawContext(this.rng, others, this.fullContextProbability);
       const context = new Float32Array(this.cropLength);
       for (const { stem, crop } of chosen) {
-        const gain = this.randomGain(stem.gain);
+        const gain = randomGain(this.rng, stem.gain, this.gainRangeDb);
         for (let i = 0; i < context.length; i++) context[i] += gain * crop[i];
       }
-      const targetGain = this.randomGain(target.stem.gain);
+      const targetGain = randomGain(this.rng, target.stem.gain, this.gainRangeDb);
       const targetAudio = new Float32Array(this.cropLength);
       for (let i = 0; i < targetAudio.length; i++) targetAudio[i] = targetGain * target.crop[i];
       if (this.targetLeak > 0) {
@@ -253,16 +234,9 @@ export class ExampleSampler {
 
   /** A batch of log-mel examples, laid out as the encoder's input [B, nMels, chunkFrames]. */
   nextBatch(batchSize: number): TrainingBatch {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size ${batchSize}`);
     const perExample = chunkFeatureSize(this.config);
     const batch: TrainingBatch = {
-      context: new Float32Array(batchSize * perExample),
-      target: new Float32Array(batchSize * perExample),
-      instrumentIds: new Int32Array(batchSize),
-      songIds: [],
-      startSamples: new Int32Array(batchSize),
-      targetStems: [],
-      batchSize,
+      ...emptyBatch(batchSize, perExample),
       teacher: this.teacher ? new Float32Array(batchSize * this.teacher.width) : undefined,
       targetTeacher: this.teacher ? new Float32Array(batchSize * this.teacher.width) : undefined,
     };
@@ -282,6 +256,37 @@ export class ExampleSampler {
     }
     return batch;
   }
+}
+
+/**
+ * A stem's gain in one example: its mix gain times a random factor uniform in ±rangeDb (dB).
+ * Both samplers draw gains this way.
+ */
+export function randomGain(rng: Rng, mixGain: number, rangeDb: number): number {
+  return mixGain * 10 ** (rng.uniform(-rangeDb, rangeDb) / 20);
+}
+
+/**
+ * The context stems of one example: all of `others` with probability `fullContextProbability`,
+ * else a random non-empty subset of them. Both samplers draw contexts this way.
+ */
+export function drawContext<T>(rng: Rng, others: T[], fullContextProbability: number): T[] {
+  if (fullContextProbability > 0 && rng.uniform(0, 1) < fullContextProbability) return others;
+  return rng.shuffle(others).slice(0, rng.int(1, others.length));
+}
+
+/** A zeroed batch of `batchSize` examples of `perExample` feature values each, to be filled in. */
+export function emptyBatch(batchSize: number, perExample: number): TrainingBatch {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size ${batchSize}`);
+  return {
+    context: new Float32Array(batchSize * perExample),
+    target: new Float32Array(batchSize * perExample),
+    instrumentIds: new Int32Array(batchSize),
+    songIds: [],
+    startSamples: new Int32Array(batchSize),
+    targetStems: [],
+    batchSize,
+  };
 }
 
 /** Where each of a batch's targets came from, for masking near-copies out of contrastive negatives. */

@@ -253,3 +253,8 @@ export function mixOf(chunks: readonly Float32Array[]): Float32Array {
   for (const chunk of chunks) for (let i = 0; i < mix.length; i++) mix[i] += chunk[i];
   return mix;
 }
+
+/** The mix of a song's stems but the `held` one: the query context when that stem is the target. */
+export function mixOfOthers(stems: readonly { signal: Float32Array }[], held: number): Float32Array {
+  return mixOf(stems.filter((_, i) => i !== held).map((stem) => stem.signal));
+}

@@ -1,12 +1,13 @@
 import { isSilent } from '../../src/audio/chunk.js';
 import type { Instrument } from '../../src/instruments.js';
 import { seededRandom } from '../../src/random.js';
-import { mixOf } from './evaluate.js';
+import { mixOfOthers } from './evaluate.js';
 import {
   EMBEDDING_RANKERS,
   type EmbeddingRanker,
   type ProtocolQuery,
   type ProtocolSplitResult,
+  rankerRow,
   summarizeProtocol,
 } from './protocol-scores.js';
 import { dotWithRows, rankOfTruth } from './retrieval.js';
@@ -79,7 +80,7 @@ export async function evaluateKway(
     const instruments: Instrument[] = [];
     song.stems.forEach((stem, held) => {
       if (song.stems.length < 2) return;
-      const context = mixOf(song.stems.filter((_, i) => i !== held).map((other) => other.signal));
+      const context = mixOfOthers(song.stems, held);
       const starts: number[] = [];
       for (let start = 0; start + length <= stem.signal.length; start += step) {
         if (
@@ -100,19 +101,18 @@ export async function evaluateKway(
     if (targets.length === 0) continue;
     const targetChunks = targets.map((signal) => wholeSignalChunks(signal, options.chunkLength));
     const contextChunks = contexts.map((signal) => wholeSignalChunks(signal, options.chunkLength));
-    const embedded = {} as Record<EmbeddingRanker, { target: Float32Array[]; query: Float32Array[] }>;
+    const targetVectors = {} as Record<EmbeddingRanker, Float32Array[]>;
+    const queryVectors = {} as Record<EmbeddingRanker, Float32Array[]>;
     for (const name of EMBEDDING_RANKERS) {
-      embedded[name] = {
-        target: await rankers[name].embedStems(targetChunks),
-        query: await rankers[name].embedQueries(contextChunks, instruments),
-      };
+      targetVectors[name] = await rankers[name].embedStems(targetChunks);
+      queryVectors[name] = await rankers[name].embedQueries(contextChunks, instruments);
     }
     for (const [i, instrument] of instruments.entries()) {
       excerpts.push({
         songId: song.id,
         instrument,
-        target: { model: embedded.model.target[i], chroma_onset: embedded.chroma_onset.target[i] },
-        query: { model: embedded.model.query[i], chroma_onset: embedded.chroma_onset.query[i] },
+        target: rankerRow(targetVectors, i),
+        query: rankerRow(queryVectors, i),
       });
     }
     if ((done + 1) % 10 === 0 || done + 1 === source.ids.length)

@@ -1,10 +1,11 @@
 import type { Instrument } from '../../src/instruments.js';
-import { mixOf } from './evaluate.js';
+import { mixOfOthers } from './evaluate.js';
 import {
   EMBEDDING_RANKERS,
   type EmbeddingRanker,
   type ProtocolQuery,
   type ProtocolSplitResult,
+  rankerRow,
   summarizeProtocol,
 } from './protocol-scores.js';
 import { Gallery } from './retrieval.js';
@@ -46,9 +47,7 @@ export async function evaluatePaperProtocol(
     const song = await source.load(id);
     const keys = song.stems.map((stem) => `${song.id}/${stem.name}`);
     const queried = song.stems.length > 1 ? song.stems.map((_, index) => index) : [];
-    const contexts = queried.map((held) =>
-      mixOf(song.stems.filter((_, i) => i !== held).map((stem) => stem.signal)),
-    );
+    const contexts = queried.map((held) => mixOfOthers(song.stems, held));
     const instruments = queried.map((held) => song.stems[held].instrument);
     const cut = (signal: Float32Array) => wholeSignalChunks(signal, options.chunkLength);
     const stemChunks = song.stems.map((stem) => cut(stem.signal));
@@ -69,7 +68,7 @@ export async function evaluatePaperProtocol(
       pending.push({
         instrument: song.stems[held].instrument,
         truthKey: keys[held],
-        vectors: { model: vectors.model[i], chroma_onset: vectors.chroma_onset[i] },
+        vectors: rankerRow(vectors, i),
       });
     }
     if ((done + 1) % 10 === 0 || done + 1 === source.ids.length) {

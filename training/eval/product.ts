@@ -22,7 +22,7 @@ import { seededRandom } from '../../src/random.js';
 import { findCompatibleStems } from '../../src/server/compatibility-search.js';
 import type { EmbeddingModel, TimelineGeometry } from '../../src/server/ports.js';
 import { ChunkFeatureExtractor } from './chunk-features.js';
-import { mixOf } from './evaluate.js';
+import { mixOfOthers } from './evaluate.js';
 import {
   EMBEDDING_RANKERS,
   type EmbeddingRanker,
@@ -141,7 +141,7 @@ export async function evaluateProductProtocol(
       }
       if (song.stems.length < 2) continue;
       for (const [held, stem] of song.stems.entries()) {
-        const context = mixOf(song.stems.filter((_, i) => i !== held).map((other) => other.signal));
+        const context = mixOfOthers(song.stems, held);
         const window = queryWindow(stem.signal, context, options, random);
         if (!window) {
           skipped++;

@@ -13,6 +13,14 @@ import { type RankedQuery, type RetrievalMetrics, summarizeRanks } from './retri
 export const EMBEDDING_RANKERS = ['model', 'chroma_onset'] as const;
 export type EmbeddingRanker = (typeof EMBEDDING_RANKERS)[number];
 
+/** Item `i` of each embedding ranker's list (e.g. its embedding of a batch's i-th signal). */
+export function rankerRow<T>(
+  lists: Record<EmbeddingRanker, readonly T[]>,
+  i: number,
+): Record<EmbeddingRanker, T> {
+  return { model: lists.model[i], chroma_onset: lists.chroma_onset[i] };
+}
+
 /** One query's outcome under each embedding ranker. */
 export interface ProtocolQuery {
   instrument: Instrument;
