@@ -24,8 +24,7 @@ import { publishSong } from './publish-song.js';
 import { Rng } from './random.js';
 import { renderPerformedSong } from './render-timbres.js';
 import { composeSong } from './score.js';
-import { barSeconds, type SongPlan } from './song.js';
-import { PITCH_CLASS_NAMES } from './theory.js';
+import { planMeta } from './song.js';
 import {
   drawSongEffects,
   drawStemTimbre,
@@ -105,21 +104,6 @@ async function composeSource(source: SongSource, seed: number, options: Generate
     durationSeconds: song.durationSeconds,
     stems: song.stems,
     mma: { family: song.plan.family.id, grooves, version: options.mmaVersion ?? 'unknown' },
-  };
-}
-
-function planMeta(plan: SongPlan, durationSeconds: number) {
-  return {
-    style: plan.style.name,
-    key: { tonic: PITCH_CLASS_NAMES[plan.key.tonic], tonicPitchClass: plan.key.tonic, mode: plan.key.mode },
-    tempo: plan.tempo,
-    meter: `${plan.beatsPerBar}/4`,
-    swing: Number(plan.swing.toFixed(3)),
-    bars: plan.bars,
-    barSeconds: barSeconds(plan),
-    durationSeconds,
-    sections: plan.sections.map(({ name, startBar, bars }) => ({ name, startBar, bars })),
-    chords: plan.chords.map((chord, bar) => ({ bar, symbol: chord.symbol, rootPitchClass: chord.root })),
   };
 }
 

@@ -18,9 +18,8 @@ import { publishSong } from './publish-song.js';
 import { Rng } from './random.js';
 import { renderStems } from './render.js';
 import { composeSong, type Role, type Score } from './score.js';
-import { barSeconds } from './song.js';
+import { planMeta } from './song.js';
 import type { StylePreset } from './styles.js';
-import { PITCH_CLASS_NAMES } from './theory.js';
 
 /**
  * One song from seed to disk: compose, render every stem, normalise, mix, and write the stems,
@@ -56,23 +55,17 @@ function buildMeta(
   renderer: SongMeta['renderer'],
 ): SongMeta {
   const { plan } = score;
+  const { sections, chords, ...music } = planMeta(plan, score.durationSeconds);
   return {
     formatVersion: CORPUS_FORMAT_VERSION,
     generatorVersion: GENERATOR_VERSION,
     songId,
     seed: plan.seed,
     split: splitForSeed(plan.seed),
-    style: plan.style.name,
-    key: { tonic: PITCH_CLASS_NAMES[plan.key.tonic], tonicPitchClass: plan.key.tonic, mode: plan.key.mode },
-    tempo: plan.tempo,
-    meter: `${plan.beatsPerBar}/4`,
-    swing: Number(plan.swing.toFixed(3)),
-    bars: plan.bars,
-    barSeconds: barSeconds(plan),
-    durationSeconds: score.durationSeconds,
+    ...music,
     sampleRate,
-    sections: plan.sections.map(({ name, startBar, bars }) => ({ name, startBar, bars })),
-    chords: plan.chords.map((chord, bar) => ({ bar, symbol: chord.symbol, rootPitchClass: chord.root })),
+    sections,
+    chords,
     stems,
     mix: { file: 'mix.wav' },
     renderer,

@@ -157,3 +157,19 @@ export function sectionAtBar(plan: SongPlan, bar: number): Section {
   if (!section) throw new RangeError(`bar ${bar} outside the song`);
   return section;
 }
+
+/** What a song's meta.json says of its plan: the music, as both corpus generators record it. */
+export function planMeta(plan: SongPlan, durationSeconds: number) {
+  return {
+    style: plan.style.name,
+    key: { tonic: PITCH_CLASS_NAMES[plan.key.tonic], tonicPitchClass: plan.key.tonic, mode: plan.key.mode },
+    tempo: plan.tempo,
+    meter: `${plan.beatsPerBar}/4`,
+    swing: Number(plan.swing.toFixed(3)),
+    bars: plan.bars,
+    barSeconds: barSeconds(plan),
+    durationSeconds,
+    sections: plan.sections.map(({ name, startBar, bars }) => ({ name, startBar, bars })),
+    chords: plan.chords.map((chord, bar) => ({ bar, symbol: chord.symbol, rootPitchClass: chord.root })),
+  };
+}
